@@ -1,0 +1,104 @@
+//! The versions document, `/healthcheck` and `/v2/info/*`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use glance_config::Settings;
+use serde_json::{json, Value};
+
+use super::reject_body;
+use crate::error::ApiError;
+use crate::router::AppState;
+use crate::views::json_response;
+
+/// The v2 minor versions this deployment advertises, newest first, with their status
+/// (spec §1.2: the list depends on the cache and multi-store settings).
+pub fn advertised_versions(settings: &Settings) -> Vec<(&'static str, &'static str)> {
+    let mut v = Vec::new();
+    let cache = settings.cache_enabled();
+    if cache {
+        v.extend([("v2.18", "CURRENT"), ("v2.17", "SUPPORTED"), ("v2.16", "SUPPORTED"), ("v2.15", "SUPPORTED"), ("v2.14", "SUPPORTED")]);
+    } else {
+        v.push(("v2.15", "SUPPORTED"));
+    }
+    if settings.multi_store() {
+        v.extend(["v2.13", "v2.12", "v2.11", "v2.10", "v2.9", "v2.8"].map(|id| (id, "SUPPORTED")));
+    } else {
+        v.push(("v2.9", "SUPPORTED"));
+    }
+    if !cache {
+        v.push(("v2.17", "CURRENT"));
+    }
+    v.extend(["v2.7", "v2.6", "v2.5", "v2.4", "v2.3", "v2.2", "v2.1", "v2.0"].map(|id| (id, "SUPPORTED")));
+    v
+}
+
+/// Whether a first path segment selects the v2 API.
+pub fn accepted_prefix(settings: &Settings, segment: &str) -> bool {
+    segment == "v2" || advertised_versions(settings).iter().any(|(id, _)| *id == segment)
+}
+
+pub fn versions_response(state: &AppState, headers: &HeaderMap, status: StatusCode) -> Response {
+    let base = match &state.glance.settings.public_endpoint {
+        Some(endpoint) => endpoint.trim_end_matches('/').to_string(),
+        None => {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    let href = format!("{base}/v2/");
+    let versions: Vec<Value> = advertised_versions(&state.glance.settings)
+        .into_iter()
+        .map(|(id, status)| json!({"id": id, "status": status, "links": [{"rel": "self", "href": href}]}))
+        .collect();
+    json_response(status, &json!({ "versions": versions }))
+}
+
+pub async fn versions(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    versions_response(&state, &headers, StatusCode::OK)
+}
+
+pub async fn healthcheck() -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=UTF-8")], "OK").into_response()
+}
+
+pub async fn import_info(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    reject_body(&headers)?;
+    let body = json!({"import-methods": {
+        "description": "Import methods available.",
+        "type": "array",
+        "value": state.glance.settings.enabled_import_methods,
+    }});
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+pub async fn stores_info(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    reject_body(&headers)?;
+    if !state.glance.stores.multi_store() {
+        return Err(ApiError::not_found("Multi backend is not supported at this site."));
+    }
+    let default_id = state.glance.stores.default_store().info().id.clone();
+    let stores: Vec<Value> = state
+        .glance
+        .stores
+        .all()
+        .iter()
+        .map(|s| s.info())
+        .filter(|info| !info.id.starts_with("os_glance_"))
+        .map(|info| {
+            let mut m = serde_json::Map::new();
+            m.insert("id".into(), info.id.clone().into());
+            if let Some(d) = &info.description {
+                m.insert("description".into(), d.clone().into());
+            }
+            if info.id == default_id {
+                m.insert("default".into(), "true".into());
+            }
+            if info.read_only {
+                m.insert("read-only".into(), "true".into());
+            }
+            Value::Object(m)
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "stores": stores })))
+}

@@ -1,0 +1,12 @@
+//! HTTP ends here: the router, thin handlers, and the mapping of errors to upstream's
+//! statuses and bodies.
+
+mod error;
+mod handlers;
+mod middleware;
+mod router;
+mod views;
+
+pub use error::{render_error, ApiError, ErrorBody, ErrorFormat};
+pub use router::{build_app, AppState};
+pub use views::{image_json, ImageViewOptions};

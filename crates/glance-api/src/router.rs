@@ -1,0 +1,129 @@
+//! Every route of the API, and version negotiation in front of them.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+use glance_auth::AuthMode;
+use glance_core::Glance;
+use tower::ServiceExt;
+
+use crate::error::ApiError;
+use crate::handlers::{discovery, image_data, images, members, schemas, tags};
+use crate::middleware::{render_errors, request_context};
+use crate::views::ImageViewOptions;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub glance: Glance,
+    pub auth: AuthMode,
+    pub view: ImageViewOptions,
+}
+
+impl AppState {
+    pub fn new(glance: Glance, auth: AuthMode) -> Self {
+        let view = ImageViewOptions {
+            show_direct_url: glance.settings.show_image_direct_url,
+            show_locations: glance.settings.show_multiple_locations,
+            multi_store: glance.stores.multi_store(),
+        };
+        AppState { glance, auth, view }
+    }
+}
+
+// HEAD is deliberately not routed to GET: upstream answers 405 for HEAD on v2 routes.
+const GET: MethodFilter = MethodFilter::GET;
+const POST: MethodFilter = MethodFilter::POST;
+const PUT: MethodFilter = MethodFilter::PUT;
+const PATCH: MethodFilter = MethodFilter::PATCH;
+const DELETE: MethodFilter = MethodFilter::DELETE;
+
+fn v2_routes(state: AppState) -> Router {
+    Router::new()
+        .route("/v2/images", on(GET, images::list).on(POST, images::create))
+        .route(
+            "/v2/images/{image_id}",
+            on(GET, images::show).on(PATCH, images::update).on(DELETE, images::delete),
+        )
+        .route("/v2/images/{image_id}/actions/deactivate", on(POST, images::deactivate))
+        .route("/v2/images/{image_id}/actions/reactivate", on(POST, images::reactivate))
+        .route("/v2/images/{image_id}/file", on(PUT, image_data::upload).on(GET, image_data::download))
+        .route("/v2/images/{image_id}/tags/{tag}", on(PUT, tags::add).on(DELETE, tags::delete))
+        .route("/v2/images/{image_id}/members", on(GET, members::list).on(POST, members::create))
+        .route(
+            "/v2/images/{image_id}/members/{member_id}",
+            on(GET, members::show).on(PUT, members::update).on(DELETE, members::delete),
+        )
+        .route("/v2/schemas/image", on(GET, schemas::image))
+        .route("/v2/schemas/images", on(GET, schemas::images))
+        .route("/v2/schemas/member", on(GET, schemas::member))
+        .route("/v2/schemas/members", on(GET, schemas::members))
+        .route("/v2/schemas/task", on(GET, schemas::task))
+        .route("/v2/schemas/tasks", on(GET, schemas::tasks))
+        .route("/v2/schemas/metadefs/{name}", on(GET, schemas::metadef))
+        .route("/v2/info/import", on(GET, discovery::import_info))
+        .route("/v2/info/stores", on(GET, discovery::stores_info))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), request_context))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("The resource could not be found.")
+}
+
+/// The whole application: versions document, health check and the v2 API.
+pub fn build_app(state: AppState) -> Router {
+    let v2 = v2_routes(state.clone());
+    Router::new()
+        .route("/versions", on(GET, discovery::versions))
+        .route("/healthcheck", on(GET.or(MethodFilter::HEAD), discovery::healthcheck))
+        .fallback(move |State(state): State<AppState>, request: Request| negotiate(state, v2.clone(), request))
+        .layer(from_fn(render_errors))
+        .with_state(state)
+}
+
+/// Upstream's version negotiation: `/v2.x/...` is served as `/v2/...` for the versions
+/// this deployment advertises; any other first segment gets the versions document (300).
+async fn negotiate(state: AppState, v2: Router, mut request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    let trimmed = path.trim_start_matches('/');
+    let (first, rest) = trimmed.split_once('/').map(|(a, b)| (a, Some(b))).unwrap_or((trimmed, None));
+    if !discovery::accepted_prefix(&state.glance.settings, first) {
+        return discovery::versions_response(&state, request.headers(), StatusCode::MULTIPLE_CHOICES);
+    }
+    let Some(rest) = rest else {
+        // "/v2" redirects to "/v2/" (which has no route), as upstream.
+        let mut response = StatusCode::FOUND.into_response();
+        response.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/v2/"));
+        return response;
+    };
+    let new_path = format!("/v2/{rest}");
+    let new_uri = match request.uri().query() {
+        Some(q) => format!("{new_path}?{q}"),
+        None => new_path,
+    };
+    if let Ok(uri) = new_uri.parse::<Uri>() {
+        *request.uri_mut() = uri;
+    }
+    // Upstream does not map HEAD to GET on v2 routes: it answers 405. A method no route
+    // has makes the router answer 405 with the route's Allow list.
+    let is_head = request.method() == Method::HEAD;
+    if is_head {
+        *request.method_mut() = Method::from_bytes(b"HEAD-IS-NOT-ROUTED").expect("valid token");
+    }
+    let mut response = match v2.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    if let Some(allow) = response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()) {
+        let methods: Vec<&str> = allow.split(',').map(str::trim).filter(|m| *m != "HEAD").collect();
+        if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
+            response.headers_mut().insert(header::ALLOW, v);
+        }
+    }
+    response
+}

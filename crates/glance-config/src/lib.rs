@@ -1,0 +1,16 @@
+//! Typed settings parsed from upstream-style (oslo.config INI) `glance-api.conf` files.
+
+mod error;
+mod ini;
+mod interpolate;
+mod layers;
+mod load;
+mod option_types;
+mod reader;
+mod search_path;
+mod settings;
+mod stores;
+
+pub use error::ConfigError;
+pub use load::{load, load_for_program, load_from_str, LoadOptions, API_PROGRAM};
+pub use settings::*;

@@ -1,0 +1,250 @@
+//! Image data: `PUT /file` (upload) and `GET /file` (download).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use glance_auth::RequestContext;
+use glance_db::{Db, SqlValue, StatusChange};
+use glance_domain::{Image, ImageStatus};
+use glance_store::{write_stream, ByteRange, HashAlgo, ObjectReader, Store, UploadLimits};
+
+use crate::access::{can_download, require_write};
+use crate::{CoreError, CoreResult, Glance};
+
+/// What the client asked for with `Range` (already syntactically parsed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeSpec {
+    /// `bytes=a-b` or `bytes=a-` (end None).
+    FromTo(u64, Option<u64>),
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+/// The headers and body stream of a download.
+pub enum Download {
+    /// The image has no data (204).
+    NoData,
+    Data {
+        reader: ObjectReader,
+        /// The range served, if the client asked for one (206).
+        range: Option<ByteRange>,
+        checksum: Option<String>,
+    },
+}
+
+/// The facts of one upload request besides its body.
+pub struct UploadRequest {
+    /// `x-openstack-image-size`, else `Content-Length`.
+    pub expected_size: Option<u64>,
+}
+
+/// Puts an image back to `queued` if an upload dies before it finishes, including when
+/// the request future itself is dropped.
+struct SavingGuard {
+    db: Db,
+    image_id: String,
+    armed: bool,
+}
+
+impl SavingGuard {
+    async fn release_to_queued(mut self) {
+        self.armed = false;
+        restore_queued(&self.db, &self.image_id).await;
+    }
+}
+
+impl Drop for SavingGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let db = self.db.clone();
+            let id = std::mem::take(&mut self.image_id);
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move { restore_queued(&db, &id).await });
+            }
+        }
+    }
+}
+
+async fn restore_queued(db: &Db, id: &str) {
+    let change = StatusChange {
+        from: ImageStatus::Saving,
+        to: ImageStatus::Queued,
+        columns: vec![("size", SqlValue::Null), ("virtual_size", SqlValue::Null)],
+    };
+    if let Err(e) = db.change_status(id, &change).await {
+        tracing::error!(image = id, error = %e, "could not put the image back to queued");
+    }
+}
+
+impl Glance {
+    pub async fn upload<S, E>(&self, ctx: &RequestContext, id: &str, req: UploadRequest, body: S) -> CoreResult<()>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
+        let image = self.get_image(ctx, id).await?;
+        require_write(ctx, &image, "upload_image")?;
+        if image.status != ImageStatus::Queued {
+            return Err(CoreError::Conflict(format!(
+                "Image status transition from {} to saving is not allowed",
+                image.status
+            )));
+        }
+        if image.disk_format.is_none() || image.container_format.is_none() {
+            return Err(CoreError::BadRequest(
+                "Properties disk_format, container_format must be set prior to saving data.".into(),
+            ));
+        }
+        let max_bytes = self.upload_limit(&image).await?;
+        let algo = HashAlgo::from_name(&self.settings.hashing_algorithm)
+            .ok_or_else(|| CoreError::Internal("unsupported hashing_algorithm".into()))?;
+
+        let to_saving = StatusChange { from: ImageStatus::Queued, to: ImageStatus::Saving, columns: Vec::new() };
+        if !self.db.change_status(id, &to_saving).await? {
+            return Err(CoreError::Conflict(format!(
+                "Image status transition from {} to saving is not allowed",
+                self.db.get_image(id).await?.map(|i| i.status.to_string()).unwrap_or_else(|| "deleted".into())
+            )));
+        }
+        let guard = SavingGuard { db: self.db.clone(), image_id: id.to_string(), armed: true };
+        let store: Arc<dyn Store> = self.stores.default_store().clone();
+        let limits = UploadLimits { max_bytes, expected_size: req.expected_size };
+        let written = match write_stream(store.as_ref(), id, body, algo, limits, Vec::new()).await {
+            Ok(w) => w,
+            Err(e) => {
+                guard.release_to_queued().await;
+                return Err(e.into());
+            }
+        };
+        let size = written.digests.size as i64;
+        // Raw data is its own virtual disk; other formats get theirs from the inspector.
+        let virtual_size = (image.disk_format.as_deref() == Some("raw")).then_some(size);
+        let activate = StatusChange {
+            from: ImageStatus::Saving,
+            to: ImageStatus::Active,
+            columns: vec![
+                ("size", SqlValue::Int(size)),
+                ("virtual_size", virtual_size.into()),
+                ("checksum", SqlValue::Text(written.digests.md5_hex.clone())),
+                ("os_hash_algo", SqlValue::Text(written.digests.os_hash_algo.clone())),
+                ("os_hash_value", SqlValue::Text(written.digests.os_hash_hex.clone())),
+            ],
+        };
+        let mut metadata = serde_json::Map::new();
+        if self.stores.multi_store() {
+            metadata.insert("store".into(), store.info().id.clone().into());
+        }
+        let recorded = self.db.activate_with_location(id, &activate, &written.location, &metadata).await;
+        match recorded {
+            Ok(true) => {
+                let mut guard = guard;
+                guard.armed = false;
+                Ok(())
+            }
+            Ok(false) => {
+                // Deleted (or otherwise changed) while we were writing: drop the data.
+                let mut guard = guard;
+                guard.armed = false;
+                let _ = store.delete(&written.location).await;
+                Err(CoreError::Gone(format!(
+                    "Image {id} could not be found after upload. The image may have been deleted during the upload."
+                )))
+            }
+            Err(e) => {
+                let _ = store.delete(&written.location).await;
+                guard.release_to_queued().await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The most bytes this upload may bring: `image_size_cap`, and what is left of
+    /// `user_storage_quota` for the owner.
+    async fn upload_limit(&self, image: &Image) -> CoreResult<u64> {
+        let cap = self.settings.image_size_cap;
+        if self.settings.user_storage_quota == 0 {
+            return Ok(cap);
+        }
+        let used = self.db.storage_used_by(image.owner.as_deref()).await?.max(0) as u64;
+        let left = self.settings.user_storage_quota.saturating_sub(used);
+        if left == 0 {
+            return Err(CoreError::TooLarge(format!(
+                "Denying attempt to upload image because it exceeds the quota: The size of the data \
+                 exceeds the limit. {} bytes remaining.",
+                left
+            )));
+        }
+        Ok(cap.min(left))
+    }
+
+    pub async fn download(&self, ctx: &RequestContext, id: &str, range: Option<RangeSpec>) -> CoreResult<Download> {
+        let image = self.get_image(ctx, id).await?;
+        if !can_download(ctx) {
+            return Err(CoreError::Forbidden("You are not authorized to complete download_image action.".into()));
+        }
+        if image.status == ImageStatus::Deactivated && !ctx.is_admin {
+            return Err(CoreError::Forbidden(
+                "The requested image has been deactivated. Image data download is forbidden.".into(),
+            ));
+        }
+        let Some((store, location)) = image
+            .locations
+            .iter()
+            .filter(|l| l.status == "active")
+            .find_map(|l| self.stores.for_location(&l.url).map(|s| (s.clone(), l.url.clone())))
+        else {
+            return Ok(Download::NoData);
+        };
+        let size = match image.size {
+            Some(s) if s >= 0 => s as u64,
+            _ => match store.size(&location).await {
+                Ok(s) => s,
+                Err(glance_store::StoreError::NotFound(_)) => return Ok(Download::NoData),
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let byte_range = range.map(|r| resolve_range(r, size)).transpose()?;
+        match store.open(&location, byte_range).await {
+            Ok(reader) => Ok(Download::Data { reader, range: byte_range, checksum: image.checksum.clone() }),
+            Err(glance_store::StoreError::NotFound(_)) => Ok(Download::NoData),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Fits a requested range to an object of `size` bytes (416 when it cannot).
+fn resolve_range(spec: RangeSpec, size: u64) -> CoreResult<ByteRange> {
+    let unsatisfiable = CoreError::RangeNotSatisfiable { size };
+    if size == 0 {
+        return Err(unsatisfiable);
+    }
+    match spec {
+        // Upstream serves the whole image for `bytes=-0`.
+        RangeSpec::Suffix(0) => Ok(ByteRange { start: 0, end: size - 1 }),
+        RangeSpec::Suffix(n) => Ok(ByteRange { start: size.saturating_sub(n), end: size - 1 }),
+        RangeSpec::FromTo(start, end) => {
+            let end = end.unwrap_or(size - 1).min(size - 1);
+            if start >= size || start > end {
+                return Err(unsatisfiable);
+            }
+            Ok(ByteRange { start, end })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(resolve_range(RangeSpec::FromTo(0, Some(15)), 100).unwrap(), ByteRange { start: 0, end: 15 });
+        assert_eq!(resolve_range(RangeSpec::FromTo(90, None), 100).unwrap(), ByteRange { start: 90, end: 99 });
+        assert_eq!(resolve_range(RangeSpec::FromTo(90, Some(500)), 100).unwrap(), ByteRange { start: 90, end: 99 });
+        assert_eq!(resolve_range(RangeSpec::Suffix(10), 100).unwrap(), ByteRange { start: 90, end: 99 });
+        assert_eq!(resolve_range(RangeSpec::Suffix(0), 100).unwrap(), ByteRange { start: 0, end: 99 });
+        assert!(resolve_range(RangeSpec::FromTo(100, None), 100).is_err());
+        assert!(resolve_range(RangeSpec::FromTo(10, Some(5)), 100).is_err());
+    }
+}

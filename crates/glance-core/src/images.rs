@@ -1,0 +1,97 @@
+//! Show, delete, deactivate and reactivate.
+
+use glance_auth::RequestContext;
+use glance_db::StatusChange;
+use glance_domain::{Image, ImageStatus};
+
+use crate::access::{can_read, require_write};
+use crate::{CoreError, CoreResult, Glance};
+
+pub(crate) fn not_found(id: &str) -> CoreError {
+    CoreError::NotFound(format!("No image found with ID {id}"))
+}
+
+impl Glance {
+    /// The image if it exists and the caller may read it; 404 otherwise.
+    pub async fn get_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<Image> {
+        // Ids longer than a UUID can never exist (upstream answers 404 too).
+        if id.len() > 36 {
+            return Err(not_found(id));
+        }
+        let image = self.db.get_image(id).await?.ok_or_else(|| not_found(id))?;
+        let membership = match (&ctx.project_id, ctx.is_admin) {
+            (Some(p), false) if !ctx.owns(image.owner.as_deref()) => {
+                self.db.get_member(id, p).await?.map(|m| m.status)
+            }
+            _ => None,
+        };
+        if !can_read(ctx, &image, membership) {
+            return Err(not_found(id));
+        }
+        Ok(image)
+    }
+
+    /// Deletes the image record, then its data. Refused for protected images.
+    pub async fn delete_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<()> {
+        let image = self
+            .get_image(ctx, id)
+            .await
+            .map_err(|_| CoreError::NotFound(format!("Failed to find image {id} to delete")))?;
+        require_write(ctx, &image, "delete_image")?;
+        if image.protected {
+            return Err(CoreError::Forbidden(format!("Image {id} is protected and cannot be deleted.")));
+        }
+        // Mark it deleted first (compare-and-swap on the status we read), so no client
+        // can see an active image whose data is gone; then remove the data.
+        if !self.db.delete_image(id, image.status).await? {
+            return Err(CoreError::Conflict(format!(
+                "Image {id} changed while it was being deleted; try again."
+            )));
+        }
+        for location in &image.locations {
+            match self.stores.for_location(&location.url) {
+                Some(store) => {
+                    if let Err(e) = store.delete(&location.url).await {
+                        tracing::warn!(image = id, location = %location.url, error = %e, "could not remove image data");
+                    }
+                }
+                None => tracing::warn!(image = id, location = %location.url, "no store for location; data left in place"),
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn deactivate(&self, ctx: &RequestContext, id: &str) -> CoreResult<()> {
+        self.toggle_active(ctx, id, ImageStatus::Active, ImageStatus::Deactivated, "deactivate").await
+    }
+
+    pub async fn reactivate(&self, ctx: &RequestContext, id: &str) -> CoreResult<()> {
+        self.toggle_active(ctx, id, ImageStatus::Deactivated, ImageStatus::Active, "reactivate").await
+    }
+
+    async fn toggle_active(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        from: ImageStatus,
+        to: ImageStatus,
+        action: &str,
+    ) -> CoreResult<()> {
+        let image = self.get_image(ctx, id).await?;
+        require_write(ctx, &image, action)?;
+        if image.status == to {
+            return Ok(());
+        }
+        if image.status != from {
+            return Err(CoreError::Forbidden(format!(
+                "Not allowed to {action} image in status '{}'",
+                image.status
+            )));
+        }
+        let change = StatusChange { from, to, columns: Vec::new() };
+        if !self.db.change_status(id, &change).await? {
+            return Err(CoreError::Conflict(format!("Image {id} changed status concurrently; try again.")));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,55 @@
+//! Persistence on the upstream Glance schema. Every status write is a
+//! compare-and-swap (`WHERE status = <expected>`); zero rows updated means someone
+//! else changed the image first.
+
+mod engine;
+mod images;
+mod list;
+mod members;
+mod migrate;
+mod rows;
+mod sql;
+mod tags;
+
+pub use engine::{Db, DbRow, PoolSettings, WriteTx};
+pub use images::{ImageChanges, StatusChange};
+pub use members::MemberAdded;
+pub use tags::TagAdded;
+pub use list::{
+    CmpOp, Column, Condition, ImageListQuery, ListResult, ListVisibility, SortDir, SortKey,
+    VisibilityScope,
+};
+pub use migrate::SCHEMA_VERSION;
+pub use sql::{SqlBuf, SqlValue};
+
+/// Errors of the persistence layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("a row with the same key already exists")]
+    Duplicate,
+    #[error("database URL not supported: {0}")]
+    UnsupportedUrl(String),
+    #[error("database schema is at version '{found}', expected '{expected}'")]
+    SchemaVersion { found: String, expected: String },
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return DbError::Duplicate;
+            }
+        }
+        DbError::Backend(e)
+    }
+}
+
+/// The current time as stored: UTC, microseconds.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}

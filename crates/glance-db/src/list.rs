@@ -1,0 +1,359 @@
+//! `GET /v2/images` in SQL: visibility, filters, keyset paging after a marker and
+//! sorting all happen in the database, then the page's child rows are loaded with one
+//! query per table. A list request runs at most five queries whatever its size.
+
+use glance_domain::{Image, MemberStatus};
+
+use crate::rows::{image_from_row, IMAGE_COLUMNS};
+use crate::sql::{SqlBuf, SqlValue};
+use crate::{Db, DbError};
+
+/// Columns of `images` a list may filter or sort on. Only these names ever reach SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Id,
+    Name,
+    Status,
+    ContainerFormat,
+    DiskFormat,
+    Owner,
+    Size,
+    VirtualSize,
+    MinRam,
+    MinDisk,
+    Checksum,
+    OsHashAlgo,
+    OsHashValue,
+    CreatedAt,
+    UpdatedAt,
+    Protected,
+    OsHidden,
+    Visibility,
+}
+
+impl Column {
+    pub fn from_name(name: &str) -> Option<Column> {
+        Some(match name {
+            "id" => Column::Id,
+            "name" => Column::Name,
+            "status" => Column::Status,
+            "container_format" => Column::ContainerFormat,
+            "disk_format" => Column::DiskFormat,
+            "owner" => Column::Owner,
+            "size" => Column::Size,
+            "virtual_size" => Column::VirtualSize,
+            "min_ram" => Column::MinRam,
+            "min_disk" => Column::MinDisk,
+            "checksum" => Column::Checksum,
+            "os_hash_algo" => Column::OsHashAlgo,
+            "os_hash_value" => Column::OsHashValue,
+            "created_at" => Column::CreatedAt,
+            "updated_at" => Column::UpdatedAt,
+            "protected" => Column::Protected,
+            "os_hidden" => Column::OsHidden,
+            "visibility" => Column::Visibility,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Id => "id",
+            Column::Name => "name",
+            Column::Status => "status",
+            Column::ContainerFormat => "container_format",
+            Column::DiskFormat => "disk_format",
+            Column::Owner => "owner",
+            Column::Size => "size",
+            Column::VirtualSize => "virtual_size",
+            Column::MinRam => "min_ram",
+            Column::MinDisk => "min_disk",
+            Column::Checksum => "checksum",
+            Column::OsHashAlgo => "os_hash_algo",
+            Column::OsHashValue => "os_hash_value",
+            Column::CreatedAt => "created_at",
+            Column::UpdatedAt => "updated_at",
+            Column::Protected => "protected",
+            Column::OsHidden => "os_hidden",
+            Column::Visibility => "visibility",
+        }
+    }
+
+    fn qualified(self) -> String {
+        format!("images.{}", self.name())
+    }
+
+    fn nullable(self) -> bool {
+        !matches!(
+            self,
+            Column::Id
+                | Column::Status
+                | Column::CreatedAt
+                | Column::MinRam
+                | Column::MinDisk
+                | Column::Protected
+                | Column::OsHidden
+                | Column::Visibility
+        )
+    }
+}
+
+pub type SortKey = Column;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortDir {
+    Asc,
+    Desc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Neq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl CmpOp {
+    fn sql(self) -> &'static str {
+        match self {
+            CmpOp::Eq => " = ",
+            CmpOp::Neq => " <> ",
+            CmpOp::Gt => " > ",
+            CmpOp::Gte => " >= ",
+            CmpOp::Lt => " < ",
+            CmpOp::Lte => " <= ",
+        }
+    }
+}
+
+/// One filter of a list request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// Column equals any of the values.
+    In(Column, Vec<SqlValue>),
+    Cmp(Column, CmpOp, SqlValue),
+    /// Extra property equals any of the values.
+    Property { name: String, values: Vec<String> },
+    /// Image carries this tag.
+    Tag(String),
+}
+
+/// The `visibility` filter value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListVisibility {
+    Public,
+    Private,
+    Shared,
+    Community,
+    All,
+}
+
+/// Who is listing and which visibility they asked for (spec §5.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisibilityScope {
+    pub is_admin: bool,
+    pub project: Option<String>,
+    pub visibility: Option<ListVisibility>,
+    /// Membership status that makes a shared image appear; None = any status.
+    pub member_status: Option<MemberStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageListQuery {
+    pub scope: VisibilityScope,
+    pub conditions: Vec<Condition>,
+    /// Sort keys in order; the caller appends the created_at/id tie-breakers.
+    pub sort: Vec<(Column, SortDir)>,
+    pub marker: Option<String>,
+    pub limit: u64,
+}
+
+/// Outcome of a list query.
+#[derive(Debug)]
+pub enum ListResult {
+    Page(Vec<Image>),
+    /// The marker id names no image at all (400 upstream).
+    MarkerNotFound,
+}
+
+impl Db {
+    pub async fn list_images(&self, query: &ImageListQuery) -> Result<ListResult, DbError> {
+        let mut q = SqlBuf::new(&format!("SELECT {IMAGE_COLUMNS} FROM images WHERE images.deleted = "));
+        q.bind(false).push(" AND images.status <> ").bind("killed");
+        push_visibility(&mut q, &query.scope);
+        for condition in &query.conditions {
+            q.push(" AND ");
+            push_condition(&mut q, condition);
+        }
+        if let Some(marker) = &query.marker {
+            let mut mq = SqlBuf::new(&format!("SELECT {IMAGE_COLUMNS} FROM images WHERE images.id = "));
+            mq.bind(marker.as_str());
+            let rows = self.fetch(&mq).await?;
+            let Some(marker_row) = rows.first() else { return Ok(ListResult::MarkerNotFound) };
+            q.push(" AND ");
+            push_after_marker(&mut q, &query.sort, |col| marker_row.value(col.name()));
+        }
+        q.push(" ORDER BY ");
+        for (i, (col, dir)) in query.sort.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            let d = if *dir == SortDir::Asc { " ASC" } else { " DESC" };
+            // NULL sorts as the smallest value on every engine.
+            if col.nullable() {
+                q.push(&format!("({} IS NOT NULL){d}, ", col.qualified()));
+            }
+            q.push(&col.qualified()).push(d);
+        }
+        q.push(" LIMIT ").bind(query.limit.min(i64::MAX as u64) as i64);
+        let rows = self.fetch(&q).await?;
+        let mut images = rows.iter().map(image_from_row).collect::<Result<Vec<_>, _>>()?;
+        self.load_children(&mut images).await?;
+        Ok(ListResult::Page(images))
+    }
+}
+
+fn push_member_of(q: &mut SqlBuf, project: &str, status: Option<MemberStatus>) {
+    q.push("images.id IN (SELECT image_members.image_id FROM image_members WHERE image_members.member = ");
+    q.bind(project).push(" AND image_members.deleted = ").bind(false);
+    if let Some(st) = status {
+        q.push(" AND image_members.status = ").bind(st.as_str());
+    }
+    q.push(")");
+}
+
+fn push_visibility(q: &mut SqlBuf, scope: &VisibilityScope) {
+    use ListVisibility::*;
+    let vis = |q: &mut SqlBuf, v: &str| {
+        q.push("images.visibility = ").bind(v);
+    };
+    q.push(" AND (");
+    match (scope.is_admin, scope.visibility, scope.project.as_deref()) {
+        (true, None, project) => {
+            q.push("images.visibility <> ").bind("community");
+            if let Some(p) = project {
+                q.push(" OR images.owner = ").bind(p);
+            }
+        }
+        (true, Some(All), _) => {
+            q.push("1 = 1");
+        }
+        (true, Some(v), _) | (false, Some(v @ (Public | Community)), _) => vis(q, list_vis_name(v)),
+        (false, None, Some(p)) | (false, Some(All), Some(p)) => {
+            vis(q, "public");
+            if scope.visibility == Some(All) {
+                q.push(" OR ");
+                vis(q, "community");
+            }
+            q.push(" OR images.owner = ").bind(p).push(" OR (");
+            vis(q, "shared");
+            q.push(" AND ");
+            push_member_of(q, p, scope.member_status);
+            q.push(")");
+        }
+        (false, Some(Private), Some(p)) => {
+            vis(q, "private");
+            q.push(" AND images.owner = ").bind(p);
+        }
+        (false, Some(Shared), Some(p)) => {
+            vis(q, "shared");
+            q.push(" AND (images.owner = ").bind(p).push(" OR ");
+            push_member_of(q, p, scope.member_status);
+            q.push(")");
+        }
+        (false, None, None) => vis(q, "public"),
+        (false, Some(All), None) => {
+            vis(q, "public");
+            q.push(" OR ");
+            vis(q, "community");
+        }
+        (false, Some(Private | Shared), None) => {
+            q.push("1 = 0");
+        }
+    }
+    q.push(")");
+}
+
+fn list_vis_name(v: ListVisibility) -> &'static str {
+    match v {
+        ListVisibility::Public => "public",
+        ListVisibility::Private => "private",
+        ListVisibility::Shared => "shared",
+        ListVisibility::Community => "community",
+        ListVisibility::All => "all",
+    }
+}
+
+fn push_condition(q: &mut SqlBuf, condition: &Condition) {
+    match condition {
+        Condition::In(col, values) if values.len() == 1 => {
+            q.push(&col.qualified()).push(" = ").bind(values[0].clone());
+        }
+        Condition::In(col, values) => {
+            q.push(&col.qualified()).push(" IN ").bind_list(values.iter().cloned());
+        }
+        Condition::Cmp(col, op, value) => {
+            q.push(&col.qualified()).push(op.sql()).bind(value.clone());
+        }
+        Condition::Property { name, values } => {
+            q.push("EXISTS (SELECT 1 FROM image_properties WHERE image_properties.image_id = images.id");
+            q.push(" AND image_properties.name = ").bind(name.as_str());
+            q.push(" AND image_properties.value IN ").bind_list(values.iter().map(String::as_str));
+            q.push(" AND image_properties.deleted = ").bind(false).push(")");
+        }
+        Condition::Tag(tag) => {
+            q.push("EXISTS (SELECT 1 FROM image_tags WHERE image_tags.image_id = images.id");
+            q.push(" AND image_tags.value = ").bind(tag.as_str());
+            q.push(" AND image_tags.deleted = ").bind(false).push(")");
+        }
+    }
+}
+
+/// Keyset condition "comes after the marker row in this order", with NULL as the
+/// smallest value: (k1 after m1) OR (k1 = m1 AND k2 after m2) OR ...
+fn push_after_marker(q: &mut SqlBuf, sort: &[(Column, SortDir)], marker: impl Fn(Column) -> SqlValue) {
+    q.push("(");
+    for (i, (col, dir)) in sort.iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
+        }
+        q.push("(");
+        for (prev, _) in &sort[..i] {
+            push_equal(q, *prev, marker(*prev));
+            q.push(" AND ");
+        }
+        push_beyond(q, *col, marker(*col), *dir);
+        q.push(")");
+    }
+    q.push(")");
+}
+
+fn push_equal(q: &mut SqlBuf, col: Column, value: SqlValue) {
+    if value == SqlValue::Null {
+        q.push(&col.qualified()).push(" IS NULL");
+    } else {
+        q.push(&col.qualified()).push(" = ").bind(value);
+    }
+}
+
+fn push_beyond(q: &mut SqlBuf, col: Column, value: SqlValue, dir: SortDir) {
+    let c = col.qualified();
+    match (dir, value == SqlValue::Null) {
+        // Nothing sorts below NULL.
+        (SortDir::Desc, true) => {
+            q.push("1 = 0");
+        }
+        (SortDir::Desc, false) => {
+            q.push(&format!("({c} IS NULL OR {c} < ")).bind(value).push(")");
+        }
+        (SortDir::Asc, true) => {
+            q.push(&format!("{c} IS NOT NULL"));
+        }
+        (SortDir::Asc, false) => {
+            q.push(&format!("{c} > ")).bind(value);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Image memberships (`image_members`). A deleted membership keeps its row; adding the
+//! same member again revives it, as upstream does.
+
+use chrono::NaiveDateTime;
+use glance_domain::{Member, MemberStatus};
+
+use crate::engine::DbRow;
+use crate::sql::{SqlBuf, SqlValue};
+use crate::{now, Db, DbError};
+
+/// What adding a member did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberAdded {
+    Added(Member),
+    AlreadyMember,
+    QuotaExceeded,
+}
+
+const MEMBER_COLUMNS: &str = "image_id, member, can_share, status, created_at, updated_at";
+
+fn member_from_row(row: &DbRow) -> Result<Member, DbError> {
+    let created_at = row.time("created_at").ok_or_else(|| DbError::Corrupt("member without created_at".into()))?;
+    Ok(Member {
+        image_id: row.text("image_id").unwrap_or_default(),
+        member_id: row.text("member").unwrap_or_default(),
+        status: row
+            .text("status")
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| DbError::Corrupt("bad member status".into()))?,
+        can_share: row.boolean("can_share"),
+        created_at,
+        updated_at: row.time("updated_at").unwrap_or(created_at),
+    })
+}
+
+impl Db {
+    pub async fn list_members(&self, image_id: &str) -> Result<Vec<Member>, DbError> {
+        let mut q = SqlBuf::new(&format!("SELECT {MEMBER_COLUMNS} FROM image_members WHERE image_id = "));
+        q.bind(image_id).push(" AND deleted = ").bind(false).push(" ORDER BY id");
+        self.fetch(&q).await?.iter().map(member_from_row).collect()
+    }
+
+    pub async fn get_member(&self, image_id: &str, member: &str) -> Result<Option<Member>, DbError> {
+        let mut q = SqlBuf::new(&format!("SELECT {MEMBER_COLUMNS} FROM image_members WHERE image_id = "));
+        q.bind(image_id).push(" AND member = ").bind(member).push(" AND deleted = ").bind(false);
+        self.fetch(&q).await?.first().map(member_from_row).transpose()
+    }
+
+    /// Adds `member` with status pending unless it already is one or the image already
+    /// has `quota` members.
+    pub async fn add_member(&self, image_id: &str, member: &str, quota: Option<usize>) -> Result<MemberAdded, DbError> {
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        crate::tags::touch_image(&mut tx, image_id).await?;
+        let mut q = SqlBuf::new("SELECT member FROM image_members WHERE image_id = ");
+        q.bind(image_id).push(" AND deleted = ").bind(false);
+        let current: Vec<String> = tx.fetch(&q).await?.iter().filter_map(|r| r.text("member")).collect();
+        if current.iter().any(|m| m == member) {
+            return Ok(MemberAdded::AlreadyMember);
+        }
+        if quota.is_some_and(|max| current.len() + 1 > max) {
+            return Ok(MemberAdded::QuotaExceeded);
+        }
+        // Revive the most recent deleted row of this membership, if any.
+        let mut q = SqlBuf::new("SELECT id FROM image_members WHERE image_id = ");
+        q.bind(image_id).push(" AND member = ").bind(member).push(" AND deleted = ").bind(true);
+        q.push(" ORDER BY id DESC");
+        let revived = match tx.fetch(&q).await?.first().and_then(|r| r.int("id")) {
+            Some(row_id) => {
+                let mut q = SqlBuf::new("UPDATE image_members SET deleted = ");
+                q.bind(false).push(", deleted_at = NULL, status = ").bind(MemberStatus::Pending.as_str());
+                q.push(", created_at = ").bind(at).push(", updated_at = ").bind(at);
+                q.push(" WHERE id = ").bind(row_id);
+                tx.execute(&q).await? > 0
+            }
+            None => false,
+        };
+        if !revived {
+            let mut q = SqlBuf::new(
+                "INSERT INTO image_members (image_id, member, can_share, created_at, updated_at, deleted, status) VALUES ",
+            );
+            q.bind_list([
+                SqlValue::from(image_id),
+                member.into(),
+                false.into(),
+                at.into(),
+                at.into(),
+                false.into(),
+                MemberStatus::Pending.as_str().into(),
+            ]);
+            tx.execute(&q).await?;
+        }
+        tx.commit().await?;
+        Ok(MemberAdded::Added(Member {
+            image_id: image_id.to_string(),
+            member_id: member.to_string(),
+            status: MemberStatus::Pending,
+            can_share: false,
+            created_at: at,
+            updated_at: at,
+        }))
+    }
+
+    /// Sets a membership's status; None when there is no such membership.
+    pub async fn update_member_status(
+        &self,
+        image_id: &str,
+        member: &str,
+        status: MemberStatus,
+    ) -> Result<Option<Member>, DbError> {
+        let mut q = SqlBuf::new("UPDATE image_members SET status = ");
+        q.bind(status.as_str()).push(", updated_at = ").bind(now());
+        q.push(" WHERE image_id = ").bind(image_id).push(" AND member = ").bind(member);
+        q.push(" AND deleted = ").bind(false);
+        if self.execute(&q).await? == 0 {
+            return Ok(None);
+        }
+        self.get_member(image_id, member).await
+    }
+
+    /// Soft-deletes a membership; false when there was none.
+    pub async fn delete_member(&self, image_id: &str, member: &str) -> Result<bool, DbError> {
+        let at: NaiveDateTime = now();
+        let mut q = SqlBuf::new("UPDATE image_members SET deleted = ");
+        q.bind(true).push(", deleted_at = ").bind(at);
+        q.push(" WHERE image_id = ").bind(image_id).push(" AND member = ").bind(member);
+        q.push(" AND deleted = ").bind(false);
+        Ok(self.execute(&q).await? > 0)
+    }
+}

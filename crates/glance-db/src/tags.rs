@@ -1,0 +1,58 @@
+//! Image tags (`image_tags`), soft-deleted like upstream.
+
+use crate::images::insert_tag;
+use crate::sql::SqlBuf;
+use crate::{now, Db, DbError, WriteTx};
+
+/// What adding one tag did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagAdded {
+    Added,
+    AlreadyPresent,
+    QuotaExceeded,
+}
+
+impl Db {
+    /// Adds `tag` unless present; refuses when the image would exceed `quota` tags.
+    pub async fn add_tag(&self, image_id: &str, tag: &str, quota: Option<usize>) -> Result<TagAdded, DbError> {
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        touch_image(&mut tx, image_id).await?;
+        let mut q = SqlBuf::new("SELECT value FROM image_tags WHERE image_id = ");
+        q.bind(image_id).push(" AND deleted = ").bind(false);
+        let existing: Vec<String> = tx.fetch(&q).await?.iter().filter_map(|r| r.text("value")).collect();
+        if existing.iter().any(|t| t == tag) {
+            return Ok(TagAdded::AlreadyPresent);
+        }
+        if quota.is_some_and(|max| existing.len() + 1 > max) {
+            return Ok(TagAdded::QuotaExceeded);
+        }
+        insert_tag(&mut tx, image_id, tag, at).await?;
+        tx.commit().await?;
+        Ok(TagAdded::Added)
+    }
+
+    /// Removes `tag`; false when the image did not have it.
+    pub async fn delete_tag(&self, image_id: &str, tag: &str) -> Result<bool, DbError> {
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let mut q = SqlBuf::new("UPDATE image_tags SET deleted = ");
+        q.bind(true).push(", deleted_at = ").bind(at);
+        q.push(" WHERE image_id = ").bind(image_id).push(" AND value = ").bind(tag);
+        q.push(" AND deleted = ").bind(false);
+        let removed = tx.execute(&q).await? > 0;
+        if removed {
+            touch_image(&mut tx, image_id).await?;
+            tx.commit().await?;
+        }
+        Ok(removed)
+    }
+}
+
+/// Bumps `updated_at`, as upstream saves the image on every tag change.
+pub(crate) async fn touch_image(tx: &mut WriteTx, image_id: &str) -> Result<(), DbError> {
+    let mut q = SqlBuf::new("UPDATE images SET updated_at = ");
+    q.bind(now()).push(" WHERE id = ").bind(image_id);
+    tx.execute(&q).await?;
+    Ok(())
+}

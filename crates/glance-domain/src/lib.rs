@@ -1,0 +1,11 @@
+//! Pure types and rules of the image service: no I/O, no database, no HTTP.
+
+pub mod image;
+pub mod patch;
+pub mod schema;
+pub mod status;
+pub mod visibility;
+
+pub use image::{Image, Location, Member};
+pub use status::{ImageStatus, UnknownValue};
+pub use visibility::{MemberStatus, Visibility};

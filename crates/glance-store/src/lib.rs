@@ -1,0 +1,14 @@
+//! Image data stores: one streaming interface, one hashing pipeline shared by every
+//! driver, and the drivers themselves (the filesystem driver for now).
+
+mod driver;
+mod error;
+pub mod filesystem;
+pub mod hashing;
+pub mod upload;
+
+pub use driver::*;
+pub use error::StoreError;
+pub use filesystem::FilesystemStore;
+pub use hashing::{Digests, HashAlgo, HashingPipeline};
+pub use upload::{write_stream, ChunkObserver, UploadLimits, WrittenObject};

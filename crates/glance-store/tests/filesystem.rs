@@ -1,0 +1,239 @@
+//! The filesystem driver on its own: writer lifecycle, reads, deletes, and refusal of
+//! locations outside the data directory.
+
+mod common;
+
+use bytes::Bytes;
+use common::{entries, pattern, read_all, store, IMAGE_ID};
+use glance_store::{ByteRange, Store, StoreError};
+
+#[tokio::test]
+async fn location_is_upstream_shaped() {
+    let dir = tempfile::tempdir().unwrap();
+    // The configured default carries a trailing slash; upstream's os.path.join drops it.
+    let configured = format!("{}/images/", dir.path().display());
+    let s = store(std::path::Path::new(&configured));
+    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    w.write(Bytes::from_static(b"x")).await.unwrap();
+    let location = w.commit().await.unwrap();
+    assert_eq!(
+        location,
+        format!("file://{}/images/{IMAGE_ID}", dir.path().display())
+    );
+    assert_eq!(location, s.location_for(IMAGE_ID));
+    assert!(s.owns(&location));
+    assert!(s.owns(&location.replacen("file://", "filesystem://", 1)));
+    assert!(!s.owns("file:///etc/passwd"));
+    assert!(!s.owns("swift+config://ref1/glance/x"));
+}
+
+#[tokio::test]
+async fn writer_round_trip_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    let data = pattern(3 * 1024 * 1024 + 17);
+    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    for c in data.chunks(65536) {
+        w.write(Bytes::copy_from_slice(c)).await.unwrap();
+    }
+    let location = w.commit().await.unwrap();
+    assert_eq!(entries(dir.path()), vec![IMAGE_ID.to_string()]);
+    assert_eq!(s.size(&location).await.unwrap(), data.len() as u64);
+    let reader = s.open(&location, None).await.unwrap();
+    assert_eq!(reader.total_size, data.len() as u64);
+    assert_eq!(read_all(reader).await, data);
+
+    s.delete(&location).await.unwrap();
+    assert!(entries(dir.path()).is_empty());
+    assert!(matches!(
+        s.delete(&location).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn ranged_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    // Longer than one read chunk so ranges cross chunk boundaries.
+    let data = pattern(2 * 1024 * 1024 + 5);
+    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    w.write(Bytes::from(data.clone())).await.unwrap();
+    let location = w.commit().await.unwrap();
+    let last = data.len() as u64 - 1;
+    for (start, end) in [
+        (0, 99),
+        (1_000_000, 1_100_000),
+        (last - 10, last),
+        (12_345, 12_345),
+        (0, last),
+    ] {
+        let reader = s
+            .open(&location, Some(ByteRange { start, end }))
+            .await
+            .unwrap();
+        assert_eq!(reader.total_size, data.len() as u64);
+        let got = read_all(reader).await;
+        assert_eq!(
+            got,
+            &data[start as usize..=end as usize],
+            "range {start}-{end}"
+        );
+    }
+    for (start, end) in [(0, last + 1), (last + 1, last + 1), (5, 4)] {
+        let bad = s.open(&location, Some(ByteRange { start, end })).await;
+        assert!(matches!(bad, Err(StoreError::Io(_))), "range {start}-{end}");
+    }
+}
+
+#[tokio::test]
+async fn missing_object_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    let location = s.location_for(IMAGE_ID);
+    assert!(matches!(
+        s.open(&location, None).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.size(&location).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.delete(&location).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn abort_and_drop_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+
+    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    w.write(Bytes::from(pattern(5 * 1024 * 1024)))
+        .await
+        .unwrap();
+    assert_eq!(
+        entries(dir.path()).len(),
+        1,
+        "the temp file exists while writing"
+    );
+    w.abort().await;
+    assert!(entries(dir.path()).is_empty());
+
+    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    w.write(Bytes::from(pattern(5 * 1024 * 1024)))
+        .await
+        .unwrap();
+    drop(w);
+    assert!(entries(dir.path()).is_empty());
+
+    // A fresh upload of the same id still works after both.
+    let w = s.begin_upload(IMAGE_ID).await.unwrap();
+    w.commit().await.unwrap();
+    assert_eq!(entries(dir.path()), vec![IMAGE_ID.to_string()]);
+}
+
+#[tokio::test]
+async fn duplicate_is_refused_and_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    let mut first = s.begin_upload(IMAGE_ID).await.unwrap();
+    let mut second = s.begin_upload(IMAGE_ID).await.unwrap();
+    first.write(Bytes::from_static(b"first")).await.unwrap();
+    second.write(Bytes::from_static(b"second")).await.unwrap();
+    let location = first.commit().await.unwrap();
+    // The race is settled at commit: the loser gets Duplicate and leaves no temp file.
+    assert!(matches!(
+        second.commit().await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(entries(dir.path()), vec![IMAGE_ID.to_string()]);
+    assert_eq!(
+        read_all(s.open(&location, None).await.unwrap()).await,
+        b"first"
+    );
+    // Once the object exists, a new upload is refused up front.
+    assert!(matches!(
+        s.begin_upload(IMAGE_ID).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(entries(dir.path()), vec![IMAGE_ID.to_string()]);
+}
+
+#[tokio::test]
+async fn bad_image_ids_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    for id in ["", "..", "../x", "a/b", ".hidden"] {
+        assert!(
+            matches!(s.begin_upload(id).await, Err(StoreError::BadLocation(_))),
+            "{id:?}"
+        );
+    }
+    assert!(entries(dir.path()).is_empty());
+}
+
+async fn assert_refused(s: &glance_store::FilesystemStore, location: &str) {
+    let open = s.open(location, None).await;
+    assert!(
+        matches!(open, Err(StoreError::BadLocation(_))),
+        "open {location}"
+    );
+    let size = s.size(location).await;
+    assert!(
+        matches!(size, Err(StoreError::BadLocation(_))),
+        "size {location}"
+    );
+    let delete = s.delete(location).await;
+    assert!(
+        matches!(delete, Err(StoreError::BadLocation(_))),
+        "delete {location}"
+    );
+}
+
+#[tokio::test]
+async fn locations_outside_the_datadir_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let datadir = root.path().join("images");
+    let s = store(&datadir);
+    let secret = root.path().join("secret");
+    std::fs::write(&secret, b"not an image").unwrap();
+
+    assert_refused(&s, "file:///etc/passwd").await;
+    assert_refused(&s, &format!("file://{}/../secret", datadir.display())).await;
+    assert_refused(&s, &format!("file://{}/./../secret", datadir.display())).await;
+    assert_refused(&s, &format!("file://{}", datadir.display())).await;
+    assert_refused(&s, &format!("file://{}/", datadir.display())).await;
+    assert_refused(&s, "file://relative/path").await;
+    assert_refused(&s, "http://example.com/image").await;
+    assert!(!s.owns(&format!("file://{}/../secret", datadir.display())));
+
+    // A symlink planted inside the data directory must not lead outside it.
+    std::os::unix::fs::symlink(&secret, datadir.join("link")).unwrap();
+    assert_refused(&s, &format!("file://{}/link", datadir.display())).await;
+    assert!(secret.exists(), "the link target survives");
+    assert!(
+        datadir.join("link").symlink_metadata().is_ok(),
+        "the link is left alone"
+    );
+}
+
+#[tokio::test]
+async fn datadir_through_a_symlink() {
+    let root = tempfile::tempdir().unwrap();
+    let real = root.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let alias = root.path().join("alias");
+    std::os::unix::fs::symlink(&real, &alias).unwrap();
+    let s = store(&alias);
+    let w = s.begin_upload(IMAGE_ID).await.unwrap();
+    let location = w.commit().await.unwrap();
+    // Written under the configured spelling, like upstream; readable under both.
+    assert_eq!(location, format!("file://{}/{IMAGE_ID}", alias.display()));
+    assert_eq!(s.size(&location).await.unwrap(), 0);
+    let real = std::fs::canonicalize(&real).unwrap();
+    let real_location = format!("file://{}/{IMAGE_ID}", real.display());
+    assert_eq!(s.size(&real_location).await.unwrap(), 0);
+}
