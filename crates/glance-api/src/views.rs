@@ -28,7 +28,10 @@ pub fn image_json(image: &Image, opts: ImageViewOptions) -> Value {
     }
     m.insert("name".into(), image.name.clone().into());
     m.insert("disk_format".into(), image.disk_format.clone().into());
-    m.insert("container_format".into(), image.container_format.clone().into());
+    m.insert(
+        "container_format".into(),
+        image.container_format.clone().into(),
+    );
     m.insert("visibility".into(), image.visibility.as_str().into());
     m.insert("size".into(), image.size.into());
     m.insert("virtual_size".into(), image.virtual_size.into());
@@ -45,7 +48,11 @@ pub fn image_json(image: &Image, opts: ImageViewOptions) -> Value {
     m.insert("created_at".into(), timestamp(&image.created_at).into());
     m.insert("updated_at".into(), timestamp(&image.updated_at).into());
     m.insert("tags".into(), image.tags.clone().into());
-    let active: Vec<_> = image.locations.iter().filter(|l| l.status == "active").collect();
+    let active: Vec<_> = image
+        .locations
+        .iter()
+        .filter(|l| l.status == "active")
+        .collect();
     if opts.show_locations {
         let locations: Vec<Value> = active
             .iter()
@@ -59,7 +66,10 @@ pub fn image_json(image: &Image, opts: ImageViewOptions) -> Value {
         }
     }
     m.insert("self".into(), format!("/v2/images/{}", image.id).into());
-    m.insert("file".into(), format!("/v2/images/{}/file", image.id).into());
+    m.insert(
+        "file".into(),
+        format!("/v2/images/{}/file", image.id).into(),
+    );
     m.insert("schema".into(), "/v2/schemas/image".into());
     if opts.multi_store {
         let stores = image.store_ids();
@@ -85,8 +95,9 @@ pub fn member_json(member: &Member) -> Value {
 pub fn json_response(status: StatusCode, value: &Value) -> Response {
     let body = serde_json::to_vec(value).expect("JSON values always serialize");
     let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }

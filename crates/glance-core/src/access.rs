@@ -31,7 +31,9 @@ pub fn require_write(ctx: &RequestContext, image: &Image, action: &str) -> CoreR
     if can_write(ctx, image) {
         Ok(())
     } else {
-        Err(CoreError::Forbidden(format!("You are not authorized to complete {action} action.")))
+        Err(CoreError::Forbidden(format!(
+            "You are not authorized to complete {action} action."
+        )))
     }
 }
 
@@ -41,14 +43,22 @@ pub fn can_download(ctx: &RequestContext) -> bool {
 }
 
 /// Making an image public needs admin (`publicize_image`).
-pub fn require_visibility_change(ctx: &RequestContext, image_owner: Option<&str>, to: Visibility) -> CoreResult<()> {
+pub fn require_visibility_change(
+    ctx: &RequestContext,
+    image_owner: Option<&str>,
+    to: Visibility,
+) -> CoreResult<()> {
     match to {
         Visibility::Public if !ctx.is_admin => Err(CoreError::Forbidden(
             "You are not authorized to complete publicize_image action.".into(),
         )),
-        Visibility::Community if !(ctx.is_admin || (has_member_role(ctx) && ctx.owns(image_owner))) => Err(
-            CoreError::Forbidden("You are not authorized to complete communitize_image action.".into()),
-        ),
+        Visibility::Community
+            if !(ctx.is_admin || (has_member_role(ctx) && ctx.owns(image_owner))) =>
+        {
+            Err(CoreError::Forbidden(
+                "You are not authorized to complete communitize_image action.".into(),
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -103,20 +113,61 @@ mod tests {
         assert!(can_read(&other, &image("a", Visibility::Community), None));
         assert!(!can_read(&other, &image("a", Visibility::Private), None));
         assert!(!can_read(&other, &image("a", Visibility::Shared), None));
-        assert!(can_read(&other, &image("a", Visibility::Shared), Some(MemberStatus::Pending)));
-        assert!(!can_read(&other, &image("a", Visibility::Private), Some(MemberStatus::Accepted)));
-        assert!(can_read(&ctx("a", &["reader"]), &image("a", Visibility::Private), None));
-        assert!(can_read(&ctx("z", &["admin"]), &image("a", Visibility::Private), None));
+        assert!(can_read(
+            &other,
+            &image("a", Visibility::Shared),
+            Some(MemberStatus::Pending)
+        ));
+        assert!(!can_read(
+            &other,
+            &image("a", Visibility::Private),
+            Some(MemberStatus::Accepted)
+        ));
+        assert!(can_read(
+            &ctx("a", &["reader"]),
+            &image("a", Visibility::Private),
+            None
+        ));
+        assert!(can_read(
+            &ctx("z", &["admin"]),
+            &image("a", Visibility::Private),
+            None
+        ));
     }
 
     #[test]
     fn write_rules() {
-        assert!(can_write(&ctx("a", &["member"]), &image("a", Visibility::Private)));
-        assert!(!can_write(&ctx("a", &["reader"]), &image("a", Visibility::Private)));
-        assert!(!can_write(&ctx("b", &["member"]), &image("a", Visibility::Public)));
-        assert!(can_write(&ctx("b", &["admin"]), &image("a", Visibility::Public)));
-        assert!(require_visibility_change(&ctx("a", &["member"]), Some("a"), Visibility::Public).is_err());
-        assert!(require_visibility_change(&ctx("a", &["member"]), Some("a"), Visibility::Community).is_ok());
-        assert!(require_visibility_change(&ctx("b", &["member"]), Some("a"), Visibility::Community).is_err());
+        assert!(can_write(
+            &ctx("a", &["member"]),
+            &image("a", Visibility::Private)
+        ));
+        assert!(!can_write(
+            &ctx("a", &["reader"]),
+            &image("a", Visibility::Private)
+        ));
+        assert!(!can_write(
+            &ctx("b", &["member"]),
+            &image("a", Visibility::Public)
+        ));
+        assert!(can_write(
+            &ctx("b", &["admin"]),
+            &image("a", Visibility::Public)
+        ));
+        assert!(
+            require_visibility_change(&ctx("a", &["member"]), Some("a"), Visibility::Public)
+                .is_err()
+        );
+        assert!(require_visibility_change(
+            &ctx("a", &["member"]),
+            Some("a"),
+            Visibility::Community
+        )
+        .is_ok());
+        assert!(require_visibility_change(
+            &ctx("b", &["member"]),
+            Some("a"),
+            Visibility::Community
+        )
+        .is_err());
     }
 }

@@ -1,7 +1,11 @@
 //! `POST /v2/images`: validation in upstream's order, then one insert.
 
 use glance_auth::RequestContext;
-use glance_domain::image::{is_reserved_key, READ_ONLY_ATTRIBUTES, SETTABLE_CORE_ATTRIBUTES};
+use std::collections::BTreeMap;
+
+use glance_domain::image::{
+    is_reserved_key, READ_ONLY_ATTRIBUTES, RESERVED_PREFIX, SETTABLE_CORE_ATTRIBUTES,
+};
 use glance_domain::{Image, ImageStatus, Visibility};
 use serde_json::{Map, Value};
 
@@ -22,9 +26,14 @@ pub(crate) fn reserved(key: &str) -> CoreError {
 }
 
 impl Glance {
+    /// Checks in upstream's order: read-only links (403), schema (400), extra property
+    /// names (400 / 403 reserved), policy (403), tag quota (413), read-only attributes
+    /// (403), negative sizes (400), property quota (413), duplicate id (409).
     pub async fn create_image(&self, ctx: &RequestContext, body: Value) -> CoreResult<Image> {
         let Value::Object(mut body) = body else {
-            return Err(CoreError::BadRequest("Request body must be a JSON object.".into()));
+            return Err(CoreError::BadRequest(
+                "Request body must be a JSON object.".into(),
+            ));
         };
         if let Some(key) = CREATE_FORBIDDEN.iter().find(|k| body.contains_key(**k)) {
             return Err(read_only(key));
@@ -32,49 +41,83 @@ impl Glance {
         for key in CREATE_IGNORED {
             body.remove(*key);
         }
-        self.schemas.validate_image(&body).map_err(|v| CoreError::BadRequest(v.0))?;
-        for key in body.keys() {
-            if key == "locations" || is_reserved_key(key) {
-                return Err(reserved(key));
-            }
-            if READ_ONLY_ATTRIBUTES.contains(&key.as_str()) && key != "id" {
-                return Err(read_only(key));
-            }
+        self.schemas
+            .validate_image(&body)
+            .map_err(|v| CoreError::BadRequest(v.0))?;
+        for key in body.keys().filter(|k| !is_base_attribute(k)) {
             if key.chars().count() > 255 {
-                return Err(CoreError::BadRequest(format!("Property name '{key}' is longer than 255 characters.")));
+                return Err(CoreError::BadRequest(
+                    "Custom property should not be greater than 255 characters.".into(),
+                ));
+            }
+            if is_reserved_key(key) {
+                return Err(reserved(key));
             }
         }
         let image = self.image_from_body(ctx, &body)?;
-        if !ctx.is_admin && !(has_member_role(ctx) && image.owner.is_some() && ctx.owns(image.owner.as_deref())) {
-            let owner = image.owner.clone().unwrap_or_default();
+        // add_image: admin, or a member creating for its own project.
+        if !ctx.is_admin && image.owner != ctx.project_id {
+            let owner = image.owner.clone().unwrap_or_else(|| "None".into());
             return Err(CoreError::Forbidden(format!(
-                "You are not permitted to create images owned by '{owner}'."
+                "You are not permitted to create images owned by '{owner}'"
             )));
         }
-        require_visibility_change(ctx, image.owner.as_deref(), image.visibility)?;
-        check_counts(&self.settings, image.properties.len(), image.tags.len())?;
-        if image.min_ram < 0 || image.min_disk < 0 {
-            return Err(CoreError::BadRequest("Cannot set min_ram or min_disk to a negative value.".into()));
+        let member_of_owner = has_member_role(ctx) && ctx.owns(image.owner.as_deref());
+        if !(ctx.is_admin || member_of_owner) {
+            return Err(CoreError::Forbidden(
+                "You are not authorized to complete add_image action.".into(),
+            ));
         }
+        require_visibility_change(ctx, image.owner.as_deref(), image.visibility)?;
+        // Upstream counts the tags as sent, duplicates included.
+        let sent_tags = body
+            .get("tags")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        check_tag_count(&self.settings, sent_tags)?;
+        if let Some(key) = READ_ONLY_ATTRIBUTES
+            .iter()
+            .find(|k| **k != "id" && body.contains_key(**k))
+        {
+            return Err(read_only(key));
+        }
+        if body.contains_key("locations") {
+            return Err(reserved("locations"));
+        }
+        check_not_negative("min_disk", image.min_disk)?;
+        check_not_negative("min_ram", image.min_ram)?;
+        check_property_count(&self.settings, &image.properties)?;
         match self.db.create_image(&image).await {
             Ok(()) => Ok(image),
-            Err(glance_db::DbError::Duplicate) => {
-                Err(CoreError::Conflict(format!("Image with identifier {} already exists!", image.id)))
-            }
+            Err(glance_db::DbError::Duplicate) => Err(CoreError::Conflict(format!(
+                "Image ID {} already exists!",
+                image.id
+            ))),
             Err(e) => Err(e.into()),
         }
     }
 
-    fn image_from_body(&self, ctx: &RequestContext, body: &Map<String, Value>) -> CoreResult<Image> {
+    fn image_from_body(
+        &self,
+        ctx: &RequestContext,
+        body: &Map<String, Value>,
+    ) -> CoreResult<Image> {
         let text = |k: &str| body.get(k).and_then(Value::as_str).map(String::from);
         let int = |k: &str| body.get(k).and_then(Value::as_i64).unwrap_or(0);
         let flag = |k: &str| body.get(k).and_then(Value::as_bool).unwrap_or(false);
         let visibility = match text("visibility") {
-            Some(v) => v.parse::<Visibility>().map_err(|e| CoreError::BadRequest(e.to_string()))?,
+            Some(v) => v
+                .parse::<Visibility>()
+                .map_err(|e| CoreError::BadRequest(e.to_string()))?,
             None => Visibility::Shared,
         };
         let mut tags: Vec<String> = Vec::new();
-        for tag in body.get("tags").and_then(Value::as_array).into_iter().flatten() {
+        for tag in body
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(t) = tag.as_str() {
                 if !tags.iter().any(|x| x == t) {
                     tags.push(t.to_string());
@@ -97,7 +140,11 @@ impl Glance {
             checksum: None,
             os_hash_algo: None,
             os_hash_value: None,
-            owner: if body.contains_key("owner") { text("owner") } else { ctx.project_id.clone() },
+            owner: if body.contains_key("owner") {
+                text("owner")
+            } else {
+                ctx.project_id.clone()
+            },
             size: None,
             virtual_size: None,
             min_ram: int("min_ram"),
@@ -117,21 +164,47 @@ fn glance_db_now() -> chrono::NaiveDateTime {
     glance_db::now()
 }
 
-/// `image_property_quota` and `image_tag_quota` (413).
-pub(crate) fn check_counts(settings: &glance_config::Settings, properties: usize, tags: usize) -> CoreResult<()> {
-    if let Some(max) = quota(settings.image_property_quota) {
-        if properties > max {
-            return Err(CoreError::TooLarge(format!(
-                "Attempted: {properties}, Maximum: {max}. Maximum number of image properties exceeded."
-            )));
-        }
-    }
-    if let Some(max) = quota(settings.image_tag_quota) {
-        if tags > max {
-            return Err(CoreError::TooLarge(format!(
-                "Attempted: {tags}, Maximum: {max}. Maximum number of image tags exceeded."
-            )));
-        }
+/// Base attributes of the image schema, which are never extra properties.
+fn is_base_attribute(key: &str) -> bool {
+    SETTABLE_CORE_ATTRIBUTES.contains(&key) || READ_ONLY_ATTRIBUTES.contains(&key)
+}
+
+/// Upstream's domain setters refuse negative `min_ram` / `min_disk` (400).
+pub(crate) fn check_not_negative(param: &str, value: i64) -> CoreResult<()> {
+    if value < 0 {
+        return Err(CoreError::BadRequest(format!(
+            "Invalid value '{value}' for parameter '{param}': Cannot be a negative value"
+        )));
     }
     Ok(())
+}
+
+/// `image_property_quota` (413); the server's own `os_glance_*` properties do not count.
+pub(crate) fn check_property_count(
+    settings: &glance_config::Settings,
+    properties: &BTreeMap<String, String>,
+) -> CoreResult<()> {
+    let attempted = properties
+        .keys()
+        .filter(|k| !k.starts_with(RESERVED_PREFIX))
+        .count();
+    match quota(settings.image_property_quota) {
+        Some(max) if attempted > max => Err(CoreError::TooLarge(format!(
+            "The limit has been exceeded on the number of allowed image properties. Attempted: {attempted}, Maximum: {max}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `image_tag_quota` (413).
+pub(crate) fn check_tag_count(
+    settings: &glance_config::Settings,
+    attempted: usize,
+) -> CoreResult<()> {
+    match quota(settings.image_tag_quota) {
+        Some(max) if attempted > max => Err(CoreError::TooLarge(format!(
+            "The limit has been exceeded on the number of allowed image tags. Attempted: {attempted}, Maximum: {max}"
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -33,13 +33,17 @@ impl Glance {
 
     /// Deletes the image record, then its data. Refused for protected images.
     pub async fn delete_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<()> {
-        let image = self
-            .get_image(ctx, id)
-            .await
-            .map_err(|_| CoreError::NotFound(format!("Failed to find image {id} to delete")))?;
+        let image = self.get_image(ctx, id).await.map_err(|e| match e {
+            CoreError::NotFound(_) => {
+                CoreError::NotFound(format!("Failed to find image {id} to delete"))
+            }
+            other => other,
+        })?;
         require_write(ctx, &image, "delete_image")?;
         if image.protected {
-            return Err(CoreError::Forbidden(format!("Image {id} is protected and cannot be deleted.")));
+            return Err(CoreError::Forbidden(format!(
+                "Image {id} is protected and cannot be deleted."
+            )));
         }
         // Mark it deleted first (compare-and-swap on the status we read), so no client
         // can see an active image whose data is gone; then remove the data.
@@ -55,18 +59,34 @@ impl Glance {
                         tracing::warn!(image = id, location = %location.url, error = %e, "could not remove image data");
                     }
                 }
-                None => tracing::warn!(image = id, location = %location.url, "no store for location; data left in place"),
+                None => {
+                    tracing::warn!(image = id, location = %location.url, "no store for location; data left in place")
+                }
             }
         }
         Ok(())
     }
 
     pub async fn deactivate(&self, ctx: &RequestContext, id: &str) -> CoreResult<()> {
-        self.toggle_active(ctx, id, ImageStatus::Active, ImageStatus::Deactivated, "deactivate").await
+        self.toggle_active(
+            ctx,
+            id,
+            ImageStatus::Active,
+            ImageStatus::Deactivated,
+            "deactivate",
+        )
+        .await
     }
 
     pub async fn reactivate(&self, ctx: &RequestContext, id: &str) -> CoreResult<()> {
-        self.toggle_active(ctx, id, ImageStatus::Deactivated, ImageStatus::Active, "reactivate").await
+        self.toggle_active(
+            ctx,
+            id,
+            ImageStatus::Deactivated,
+            ImageStatus::Active,
+            "reactivate",
+        )
+        .await
     }
 
     async fn toggle_active(
@@ -88,9 +108,15 @@ impl Glance {
                 image.status
             )));
         }
-        let change = StatusChange { from, to, columns: Vec::new() };
+        let change = StatusChange {
+            from,
+            to,
+            columns: Vec::new(),
+        };
         if !self.db.change_status(id, &change).await? {
-            return Err(CoreError::Conflict(format!("Image {id} changed status concurrently; try again.")));
+            return Err(CoreError::Conflict(format!(
+                "Image {id} changed status concurrently; try again."
+            )));
         }
         Ok(())
     }

@@ -1,16 +1,38 @@
-//! `PATCH /v2/images/{id}`: apply JSON-patch operations to a working copy, validate,
-//! then write only what changed.
+//! `PATCH /v2/images/{id}`: check every operation as upstream's deserializer does
+//! (before the image is even looked up), apply them in order to a working copy as
+//! upstream's controller does, then write only what changed.
 
 use glance_auth::RequestContext;
 use glance_db::{ImageChanges, SqlValue};
-use glance_domain::image::{is_reserved_key, READ_ONLY_ATTRIBUTES, SETTABLE_CORE_ATTRIBUTES};
+use glance_domain::image::{is_reserved_key, SETTABLE_CORE_ATTRIBUTES};
 use glance_domain::patch::{PatchDialect, PatchOp, PatchOpKind};
 use glance_domain::{Image, ImageStatus, Visibility};
 use serde_json::{Map, Value};
 
 use crate::access::{require_visibility_change, require_write};
-use crate::create::{check_counts, read_only, reserved};
+use crate::create::{
+    check_not_negative, check_property_count, check_tag_count, read_only, reserved,
+};
 use crate::{CoreError, CoreResult, Glance};
+
+/// What a PATCH may never target (upstream's `_readonly_properties` of the
+/// deserializer, plus `stores`, which only the server sets).
+const PATCH_READ_ONLY: &[&str] = &[
+    "created_at",
+    "updated_at",
+    "status",
+    "checksum",
+    "size",
+    "virtual_size",
+    "direct_url",
+    "self",
+    "file",
+    "schema",
+    "id",
+    "os_hash_algo",
+    "os_hash_value",
+    "stores",
+];
 
 impl Glance {
     pub async fn update_image(
@@ -20,17 +42,24 @@ impl Glance {
         ops: &[PatchOp],
         dialect: PatchDialect,
     ) -> CoreResult<Image> {
+        for op in ops {
+            self.validate_op(op)?;
+        }
         let original = self.get_image(ctx, id).await?;
-        require_write(ctx, &original, "modify_image")?;
+        if ops.is_empty() {
+            // Upstream saves nothing (and checks no write policy) for an empty patch.
+            return Ok(original);
+        }
         let mut image = original.clone();
         for op in ops {
             self.apply(ctx, &mut image, op, dialect)?;
         }
-        if image.min_ram < 0 || image.min_disk < 0 {
-            return Err(CoreError::BadRequest("Cannot set min_ram or min_disk to a negative value.".into()));
-        }
-        if image.properties.len() > original.properties.len() || image.tags.len() > original.tags.len() {
-            check_counts(&self.settings, image.properties.len(), image.tags.len())?;
+        if image
+            .properties
+            .keys()
+            .any(|k| !original.properties.contains_key(k))
+        {
+            check_property_count(&self.settings, &image.properties)?;
         }
         let changes = diff(&original, &image);
         // A format change is only legal while queued: make the write conditional on it.
@@ -39,7 +68,9 @@ impl Glance {
         let expected = formats_changed.then_some(original.status);
         if !self.db.update_image(id, &changes, expected).await? {
             return Err(if formats_changed {
-                CoreError::Conflict(format!("Image {id} changed status concurrently; try again."))
+                CoreError::Conflict(format!(
+                    "Image {id} changed status concurrently; try again."
+                ))
             } else {
                 crate::images::not_found(id)
             });
@@ -47,86 +78,148 @@ impl Glance {
         self.get_image(ctx, id).await
     }
 
-    fn apply(&self, ctx: &RequestContext, image: &mut Image, op: &PatchOp, dialect: PatchDialect) -> CoreResult<()> {
+    /// Upstream's `_validate_change` (the pointer depth was checked when parsing):
+    /// read-only and reserved targets, and the value against the image schema.
+    fn validate_op(&self, op: &PatchOp) -> CoreResult<()> {
         let key = op.path.first().map(String::as_str).unwrap_or("");
-        if op.path.len() > 1 || key == "locations" {
-            if key == "locations" {
-                return Err(CoreError::Forbidden(
-                    "It's not allowed to update locations if locations are invisible.".into(),
-                ));
-            }
-            return Err(CoreError::BadRequest(format!(
-                "Invalid JSON pointer for this resource: '/{}'",
-                op.path.join("/")
-            )));
-        }
-        if READ_ONLY_ATTRIBUTES.contains(&key) {
+        if PATCH_READ_ONLY.contains(&key) {
             return Err(read_only(key));
         }
         if is_reserved_key(key) {
             return Err(reserved(key));
         }
+        let Some(value) = &op.value else {
+            return Ok(());
+        };
+        let mut single = Map::new();
+        let value = if op.path.len() == 1 {
+            value.clone()
+        } else {
+            Value::Array(vec![value.clone()])
+        };
+        single.insert(key.to_string(), value);
+        self.schemas
+            .validate_image(&single)
+            .map_err(|v| CoreError::BadRequest(v.0))
+    }
+
+    /// Upstream's `_do_add` / `_do_replace` / `_do_remove` on the working copy.
+    fn apply(
+        &self,
+        ctx: &RequestContext,
+        image: &mut Image,
+        op: &PatchOp,
+        dialect: PatchDialect,
+    ) -> CoreResult<()> {
+        let key = op.path[0].as_str();
+        if key == "locations" {
+            return Err(locations_refusal(op));
+        }
         let is_core = SETTABLE_CORE_ATTRIBUTES.contains(&key);
         match op.kind {
             PatchOpKind::Remove => {
+                require_write(ctx, image, "modify_image")?;
                 if is_core {
-                    return Err(CoreError::Forbidden(format!("Property {key} may not be removed.")));
+                    return Err(CoreError::Forbidden(format!(
+                        "Property {key} may not be removed."
+                    )));
                 }
                 if image.properties.remove(key).is_none() {
-                    return Err(CoreError::Conflict(format!("Property {key} does not exist.")));
+                    return Err(CoreError::Conflict(format!(
+                        "Property {key} does not exist."
+                    )));
                 }
                 Ok(())
             }
             PatchOpKind::Add | PatchOpKind::Replace => {
                 let value = op.value.clone().unwrap_or(Value::Null);
-                let mut single = Map::new();
-                single.insert(key.to_string(), value.clone());
-                self.schemas.validate_image(&single).map_err(|v| CoreError::BadRequest(v.0))?;
-                if op.kind == PatchOpKind::Add && dialect == PatchDialect::V2_0
+                // Unlike upstream, an `add` of the owner is refused too (upstream hands
+                // the image to the other project, then answers 403).
+                if key == "owner" && !ctx.is_admin {
+                    return Err(CoreError::Forbidden(
+                        "Owner can't be updated by non admin.".into(),
+                    ));
+                }
+                if key == "visibility" {
+                    if let Some(to) = value.as_str().and_then(|v| v.parse::<Visibility>().ok()) {
+                        require_visibility_change(ctx, image.owner.as_deref(), to)?;
+                    }
+                }
+                require_write(ctx, image, "modify_image")?;
+                if op.kind == PatchOpKind::Add
+                    && dialect == PatchDialect::V2_0
                     && (is_core || image.properties.contains_key(key))
                 {
-                    return Err(CoreError::Conflict(format!("Property {key} already present.")));
+                    return Err(CoreError::Conflict(format!(
+                        "Property {key} already present."
+                    )));
                 }
                 if is_core {
-                    return set_core(ctx, image, key, value);
+                    return set_core(&self.settings, image, key, value);
                 }
                 if op.kind == PatchOpKind::Replace && !image.properties.contains_key(key) {
-                    return Err(CoreError::Conflict(format!("Property {key} does not exist.")));
+                    return Err(CoreError::Conflict(format!(
+                        "Property {key} does not exist."
+                    )));
                 }
                 if key.chars().count() > 255 {
-                    return Err(CoreError::BadRequest(format!("Property name '{key}' is longer than 255 characters.")));
+                    return Err(CoreError::BadRequest(
+                        "Custom property should not be greater than 255 characters.".into(),
+                    ));
                 }
-                image.properties.insert(key.to_string(), value.as_str().unwrap_or_default().to_string());
+                image.properties.insert(
+                    key.to_string(),
+                    value.as_str().unwrap_or_default().to_string(),
+                );
                 Ok(())
             }
         }
     }
 }
 
-fn set_core(ctx: &RequestContext, image: &mut Image, key: &str, value: Value) -> CoreResult<()> {
+/// Location changes through PATCH need `show_multiple_locations`, which this server
+/// does not offer yet: upstream's refusals when locations are hidden.
+fn locations_refusal(op: &PatchOp) -> CoreError {
+    let empty = op
+        .value
+        .as_ref()
+        .is_some_and(|v| v.as_array().is_some_and(Vec::is_empty));
+    let msg = match op.kind {
+        PatchOpKind::Replace if empty => "Cannot set locations to empty list.",
+        PatchOpKind::Replace => "It's not allowed to update locations if locations are invisible.",
+        PatchOpKind::Add => "It's not allowed to add locations if locations are invisible.",
+        PatchOpKind::Remove => "It's not allowed to remove locations if locations are invisible.",
+    };
+    CoreError::Forbidden(msg.into())
+}
+
+/// Sets a base attribute (the value already passed the schema).
+fn set_core(
+    settings: &glance_config::Settings,
+    image: &mut Image,
+    key: &str,
+    value: Value,
+) -> CoreResult<()> {
     let text = || value.as_str().map(String::from);
     match key {
         "name" => image.name = text(),
         "protected" => image.protected = value.as_bool().unwrap_or(image.protected),
         "os_hidden" => image.os_hidden = value.as_bool().unwrap_or(image.os_hidden),
-        "min_ram" => image.min_ram = value.as_i64().unwrap_or(image.min_ram),
-        "min_disk" => image.min_disk = value.as_i64().unwrap_or(image.min_disk),
-        "owner" => {
-            if !ctx.is_admin {
-                return Err(CoreError::Forbidden("Owner can't be updated by non admin.".into()));
+        "min_ram" | "min_disk" => {
+            let n = value.as_i64().unwrap_or(0);
+            check_not_negative(key, n)?;
+            if key == "min_ram" {
+                image.min_ram = n;
+            } else {
+                image.min_disk = n;
             }
-            image.owner = text();
         }
+        "owner" => image.owner = text(),
         "visibility" => {
-            let to: Visibility = value
-                .as_str()
-                .unwrap_or_default()
-                .parse()
-                .map_err(|e: glance_domain::UnknownValue| CoreError::BadRequest(e.to_string()))?;
-            if to != image.visibility {
-                require_visibility_change(ctx, image.owner.as_deref(), to)?;
-            }
-            image.visibility = to;
+            image.visibility =
+                value.as_str().unwrap_or_default().parse().map_err(
+                    |e: glance_domain::UnknownValue| CoreError::BadRequest(e.to_string()),
+                )?;
         }
         "disk_format" | "container_format" => {
             if !matches!(image.status, ImageStatus::Queued | ImageStatus::Importing) {
@@ -141,8 +234,15 @@ fn set_core(ctx: &RequestContext, image: &mut Image, key: &str, value: Value) ->
             }
         }
         "tags" => {
+            let sent = value.as_array().map_or(0, Vec::len);
+            check_tag_count(settings, sent)?;
             let mut tags: Vec<String> = Vec::new();
-            for t in value.as_array().into_iter().flatten().filter_map(Value::as_str) {
+            for t in value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
                 if !tags.iter().any(|x| x == t) {
                     tags.push(t.to_string());
                 }
@@ -163,14 +263,38 @@ fn diff(old: &Image, new: &Image) -> ImageChanges {
         }
     };
     col("name", old.name != new.name, new.name.clone().into());
-    col("protected", old.protected != new.protected, new.protected.into());
-    col("os_hidden", old.os_hidden != new.os_hidden, new.os_hidden.into());
+    col(
+        "protected",
+        old.protected != new.protected,
+        new.protected.into(),
+    );
+    col(
+        "os_hidden",
+        old.os_hidden != new.os_hidden,
+        new.os_hidden.into(),
+    );
     col("min_ram", old.min_ram != new.min_ram, new.min_ram.into());
-    col("min_disk", old.min_disk != new.min_disk, new.min_disk.into());
+    col(
+        "min_disk",
+        old.min_disk != new.min_disk,
+        new.min_disk.into(),
+    );
     col("owner", old.owner != new.owner, new.owner.clone().into());
-    col("visibility", old.visibility != new.visibility, new.visibility.as_str().into());
-    col("disk_format", old.disk_format != new.disk_format, new.disk_format.clone().into());
-    col("container_format", old.container_format != new.container_format, new.container_format.clone().into());
+    col(
+        "visibility",
+        old.visibility != new.visibility,
+        new.visibility.as_str().into(),
+    );
+    col(
+        "disk_format",
+        old.disk_format != new.disk_format,
+        new.disk_format.clone().into(),
+    );
+    col(
+        "container_format",
+        old.container_format != new.container_format,
+        new.container_format.clone().into(),
+    );
     for (k, v) in &new.properties {
         if old.properties.get(k) != Some(v) {
             c.set_properties.push((k.clone(), v.clone()));

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Column, Row, SqliteConnection, SqlitePool, TypeInfo, ValueRef};
 
 use crate::sql::{parse_sqlite_time, SqlBuf, SqlValue, SQLITE_TIME_FORMAT};
@@ -60,12 +62,18 @@ impl Db {
             // One shared in-memory database: a single connection keeps it alive.
             None => (SqliteConnectOptions::from_str("sqlite::memory:")?, 1),
         };
-        let options = options.busy_timeout(Duration::from_secs(60)).foreign_keys(true);
+        let options = options
+            .busy_timeout(Duration::from_secs(60))
+            .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
             .min_connections(if sqlite_path.is_none() { 1 } else { 0 })
             .acquire_timeout(settings.acquire_timeout)
-            .idle_timeout(if sqlite_path.is_none() { None } else { Some(settings.idle_timeout) })
+            .idle_timeout(if sqlite_path.is_none() {
+                None
+            } else {
+                Some(settings.idle_timeout)
+            })
             .max_lifetime(None)
             .connect_with(options)
             .await?;
@@ -73,7 +81,9 @@ impl Db {
     }
 
     pub async fn begin_write(&self) -> Result<WriteTx, DbError> {
-        Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await? })
+        Ok(WriteTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        })
     }
 
     pub(crate) async fn execute(&self, q: &SqlBuf) -> Result<u64, DbError> {
@@ -84,6 +94,16 @@ impl Db {
     pub(crate) async fn fetch(&self, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
         let mut conn = self.pool.acquire().await?;
         fetch_on(&mut conn, q).await
+    }
+
+    /// Runs one statement outside the typed API (schema tools, tests).
+    pub async fn raw_execute(&self, q: &SqlBuf) -> Result<u64, DbError> {
+        self.execute(q).await
+    }
+
+    /// Runs one query outside the typed API (schema tools, tests).
+    pub async fn raw_fetch(&self, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
+        self.fetch(q).await
     }
 
     pub async fn close(&self) {
@@ -135,14 +155,24 @@ fn bind_all<'q>(
 }
 
 async fn execute_on(conn: &mut SqliteConnection, q: &SqlBuf) -> Result<u64, DbError> {
-    let res = bind_all(sqlx::query(&q.text), &q.binds).execute(conn).await?;
+    let res = bind_all(sqlx::query(&q.text), &q.binds)
+        .execute(conn)
+        .await?;
     Ok(res.rows_affected())
 }
 
 async fn fetch_on(conn: &mut SqliteConnection, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
-    let rows = bind_all(sqlx::query(&q.text), &q.binds).fetch_all(conn).await?;
-    let Some(first) = rows.first() else { return Ok(Vec::new()) };
-    let columns: Arc<[String]> = first.columns().iter().map(|c| c.name().to_string()).collect();
+    let rows = bind_all(sqlx::query(&q.text), &q.binds)
+        .fetch_all(conn)
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns: Arc<[String]> = first
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
     rows.iter().map(|r| decode_row(r, &columns)).collect()
 }
 
@@ -161,7 +191,10 @@ fn decode_row(row: &SqliteRow, columns: &Arc<[String]>) -> Result<DbRow, DbError
         };
         values.push(value);
     }
-    Ok(DbRow { columns: columns.clone(), values })
+    Ok(DbRow {
+        columns: columns.clone(),
+        values,
+    })
 }
 
 /// One result row, independent of the engine.
@@ -232,7 +265,10 @@ mod tests {
             sqlite_path_from_url("sqlite:////var/lib/glance/glance.sqlite").unwrap(),
             Some(PathBuf::from("/var/lib/glance/glance.sqlite"))
         );
-        assert_eq!(sqlite_path_from_url("sqlite:///glance.sqlite").unwrap(), Some(PathBuf::from("glance.sqlite")));
+        assert_eq!(
+            sqlite_path_from_url("sqlite:///glance.sqlite").unwrap(),
+            Some(PathBuf::from("glance.sqlite"))
+        );
         assert!(sqlite_path_from_url("postgresql://x/y").is_err());
     }
 }

@@ -79,10 +79,14 @@ impl Db {
 
     /// The image with `id` unless deleted, with properties, tags and locations.
     pub async fn get_image(&self, id: &str) -> Result<Option<Image>, DbError> {
-        let mut q = SqlBuf::new(&format!("SELECT {IMAGE_COLUMNS} FROM images WHERE images.id = "));
+        let mut q = SqlBuf::new(&format!(
+            "SELECT {IMAGE_COLUMNS} FROM images WHERE images.id = "
+        ));
         q.bind(id).push(" AND images.deleted = ").bind(false);
         let rows = self.fetch(&q).await?;
-        let Some(row) = rows.first() else { return Ok(None) };
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
         let mut images = vec![image_from_row(row)?];
         self.load_children(&mut images).await?;
         Ok(images.pop())
@@ -105,7 +109,10 @@ impl Db {
         for (col, value) in &changes.columns {
             q.push(", ").push(col).push(" = ").bind(value.clone());
         }
-        q.push(" WHERE id = ").bind(id).push(" AND deleted = ").bind(false);
+        q.push(" WHERE id = ")
+            .bind(id)
+            .push(" AND deleted = ")
+            .bind(false);
         if let Some(st) = expected_status {
             q.push(" AND status = ").bind(st.as_str());
         }
@@ -118,14 +125,20 @@ impl Db {
         for name in &changes.remove_properties {
             let mut q = SqlBuf::new("UPDATE image_properties SET deleted = ");
             q.bind(true).push(", deleted_at = ").bind(at);
-            q.push(" WHERE image_id = ").bind(id).push(" AND name = ").bind(name.as_str());
+            q.push(" WHERE image_id = ")
+                .bind(id)
+                .push(" AND name = ")
+                .bind(name.as_str());
             q.push(" AND deleted = ").bind(false);
             tx.execute(&q).await?;
         }
         if let Some(tags) = &changes.tags {
             let mut q = SqlBuf::new("UPDATE image_tags SET deleted = ");
             q.bind(true).push(", deleted_at = ").bind(at);
-            q.push(" WHERE image_id = ").bind(id).push(" AND deleted = ").bind(false);
+            q.push(" WHERE image_id = ")
+                .bind(id)
+                .push(" AND deleted = ")
+                .bind(false);
             tx.execute(&q).await?;
             for tag in tags {
                 insert_tag(&mut tx, id, tag, at).await?;
@@ -168,7 +181,9 @@ impl Db {
             at.into(),
             at.into(),
             false.into(),
-            serde_json::Value::Object(metadata.clone()).to_string().into(),
+            serde_json::Value::Object(metadata.clone())
+                .to_string()
+                .into(),
             "active".into(),
         ]);
         tx.execute(&q).await?;
@@ -182,17 +197,33 @@ impl Db {
         let at = now();
         let mut tx = self.begin_write().await?;
         let mut q = SqlBuf::new("UPDATE images SET status = ");
-        q.bind(ImageStatus::Deleted.as_str()).push(", deleted = ").bind(true);
-        q.push(", deleted_at = ").bind(at).push(", updated_at = ").bind(at);
-        q.push(" WHERE id = ").bind(id).push(" AND deleted = ").bind(false);
+        q.bind(ImageStatus::Deleted.as_str())
+            .push(", deleted = ")
+            .bind(true);
+        q.push(", deleted_at = ")
+            .bind(at)
+            .push(", updated_at = ")
+            .bind(at);
+        q.push(" WHERE id = ")
+            .bind(id)
+            .push(" AND deleted = ")
+            .bind(false);
         q.push(" AND status = ").bind(from.as_str());
         if tx.execute(&q).await? == 0 {
             return Ok(false);
         }
-        for table in ["image_properties", "image_tags", "image_locations", "image_members"] {
+        for table in [
+            "image_properties",
+            "image_tags",
+            "image_locations",
+            "image_members",
+        ] {
             let mut q = SqlBuf::new(&format!("UPDATE {table} SET deleted = "));
             q.bind(true).push(", deleted_at = ").bind(at);
-            q.push(" WHERE image_id = ").bind(id).push(" AND deleted = ").bind(false);
+            q.push(" WHERE image_id = ")
+                .bind(id)
+                .push(" AND deleted = ")
+                .bind(false);
             tx.execute(&q).await?;
         }
         tx.commit().await?;
@@ -208,23 +239,38 @@ impl Db {
 
     /// Bytes of data held by the non-deleted images of `owner` (user_storage_quota).
     pub async fn storage_used_by(&self, owner: Option<&str>) -> Result<i64, DbError> {
-        let mut q = SqlBuf::new("SELECT COALESCE(SUM(size), 0) AS used FROM images WHERE deleted = ");
+        let mut q =
+            SqlBuf::new("SELECT COALESCE(SUM(size), 0) AS used FROM images WHERE deleted = ");
         q.bind(false);
         match owner {
             Some(o) => q.push(" AND owner = ").bind(o),
             None => q.push(" AND owner IS NULL"),
         };
-        Ok(self.fetch(&q).await?.first().and_then(|r| r.int("used")).unwrap_or(0))
+        Ok(self
+            .fetch(&q)
+            .await?
+            .first()
+            .and_then(|r| r.int("used"))
+            .unwrap_or(0))
     }
 }
 
-async fn change_status_in(tx: &mut WriteTx, id: &str, change: &StatusChange) -> Result<bool, DbError> {
+async fn change_status_in(
+    tx: &mut WriteTx,
+    id: &str,
+    change: &StatusChange,
+) -> Result<bool, DbError> {
     let mut q = SqlBuf::new("UPDATE images SET status = ");
-    q.bind(change.to.as_str()).push(", updated_at = ").bind(now());
+    q.bind(change.to.as_str())
+        .push(", updated_at = ")
+        .bind(now());
     for (col, value) in &change.columns {
         q.push(", ").push(col).push(" = ").bind(value.clone());
     }
-    q.push(" WHERE id = ").bind(id).push(" AND deleted = ").bind(false);
+    q.push(" WHERE id = ")
+        .bind(id)
+        .push(" AND deleted = ")
+        .bind(false);
     q.push(" AND status = ").bind(change.from.as_str());
     Ok(tx.execute(&q).await? == 1)
 }
@@ -239,15 +285,29 @@ async fn upsert_property(
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     let mut q = SqlBuf::new("UPDATE image_properties SET value = ");
-    q.bind(value).push(", deleted = ").bind(false).push(", deleted_at = NULL, updated_at = ").bind(at);
-    q.push(" WHERE image_id = ").bind(image_id).push(" AND name = ").bind(name);
+    q.bind(value)
+        .push(", deleted = ")
+        .bind(false)
+        .push(", deleted_at = NULL, updated_at = ")
+        .bind(at);
+    q.push(" WHERE image_id = ")
+        .bind(image_id)
+        .push(" AND name = ")
+        .bind(name);
     if tx.execute(&q).await? > 0 {
         return Ok(());
     }
     let mut q = SqlBuf::new(
         "INSERT INTO image_properties (image_id, name, value, created_at, updated_at, deleted) VALUES ",
     );
-    q.bind_list([SqlValue::from(image_id), name.into(), value.into(), at.into(), at.into(), false.into()]);
+    q.bind_list([
+        SqlValue::from(image_id),
+        name.into(),
+        value.into(),
+        at.into(),
+        at.into(),
+        false.into(),
+    ]);
     tx.execute(&q).await?;
     Ok(())
 }
@@ -259,13 +319,24 @@ pub(crate) async fn insert_tag(
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     let mut q = SqlBuf::new("SELECT id FROM image_tags WHERE image_id = ");
-    q.bind(image_id).push(" AND value = ").bind(tag).push(" AND deleted = ").bind(false);
+    q.bind(image_id)
+        .push(" AND value = ")
+        .bind(tag)
+        .push(" AND deleted = ")
+        .bind(false);
     if !tx.fetch(&q).await?.is_empty() {
         return Ok(());
     }
-    let mut q =
-        SqlBuf::new("INSERT INTO image_tags (image_id, value, created_at, updated_at, deleted) VALUES ");
-    q.bind_list([SqlValue::from(image_id), tag.into(), at.into(), at.into(), false.into()]);
+    let mut q = SqlBuf::new(
+        "INSERT INTO image_tags (image_id, value, created_at, updated_at, deleted) VALUES ",
+    );
+    q.bind_list([
+        SqlValue::from(image_id),
+        tag.into(),
+        at.into(),
+        at.into(),
+        false.into(),
+    ]);
     tx.execute(&q).await?;
     Ok(())
 }

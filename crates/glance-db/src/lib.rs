@@ -13,14 +13,14 @@ mod tags;
 
 pub use engine::{Db, DbRow, PoolSettings, WriteTx};
 pub use images::{ImageChanges, StatusChange};
-pub use members::MemberAdded;
-pub use tags::TagAdded;
 pub use list::{
     CmpOp, Column, Condition, ImageListQuery, ListResult, ListVisibility, SortDir, SortKey,
     VisibilityScope,
 };
+pub use members::MemberAdded;
 pub use migrate::SCHEMA_VERSION;
 pub use sql::{SqlBuf, SqlValue};
+pub use tags::TagAdded;
 
 /// Errors of the persistence layer.
 #[derive(Debug, thiserror::Error)]

@@ -1,12 +1,12 @@
 //! `GET /v2/images` in SQL: visibility, filters, keyset paging after a marker and
 //! sorting all happen in the database, then the page's child rows are loaded with one
-//! query per table. A list request runs at most five queries whatever its size.
+//! query per table. A list request runs at most six queries whatever its size.
 
 use glance_domain::{Image, MemberStatus};
 
 use crate::rows::{image_from_row, IMAGE_COLUMNS};
 use crate::sql::{SqlBuf, SqlValue};
-use crate::{Db, DbError};
+use crate::{Db, DbError, DbRow};
 
 /// Columns of `images` a list may filter or sort on. Only these names ever reach SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,9 +136,14 @@ pub enum Condition {
     In(Column, Vec<SqlValue>),
     Cmp(Column, CmpOp, SqlValue),
     /// Extra property equals any of the values.
-    Property { name: String, values: Vec<String> },
+    Property {
+        name: String,
+        values: Vec<String>,
+    },
     /// Image carries this tag.
     Tag(String),
+    /// Matches no image (a filter value that can never be equal, as upstream finds).
+    Never,
 }
 
 /// The `visibility` filter value.
@@ -175,13 +180,18 @@ pub struct ImageListQuery {
 #[derive(Debug)]
 pub enum ListResult {
     Page(Vec<Image>),
-    /// The marker id names no image at all (400 upstream).
+    /// The marker id names no image the caller may page from (400 upstream): none at
+    /// all, or a deleted one for a non-admin.
     MarkerNotFound,
+    /// The marker image exists but the caller may not see it (403 upstream).
+    MarkerNotVisible,
 }
 
 impl Db {
     pub async fn list_images(&self, query: &ImageListQuery) -> Result<ListResult, DbError> {
-        let mut q = SqlBuf::new(&format!("SELECT {IMAGE_COLUMNS} FROM images WHERE images.deleted = "));
+        let mut q = SqlBuf::new(&format!(
+            "SELECT {IMAGE_COLUMNS} FROM images WHERE images.deleted = "
+        ));
         q.bind(false).push(" AND images.status <> ").bind("killed");
         push_visibility(&mut q, &query.scope);
         for condition in &query.conditions {
@@ -189,10 +199,21 @@ impl Db {
             push_condition(&mut q, condition);
         }
         if let Some(marker) = &query.marker {
-            let mut mq = SqlBuf::new(&format!("SELECT {IMAGE_COLUMNS} FROM images WHERE images.id = "));
+            // Admins may page on from a deleted image; others may not (as upstream).
+            let mut mq = SqlBuf::new(&format!(
+                "SELECT {IMAGE_COLUMNS} FROM images WHERE images.id = "
+            ));
             mq.bind(marker.as_str());
+            if !query.scope.is_admin {
+                mq.push(" AND images.deleted = ").bind(false);
+            }
             let rows = self.fetch(&mq).await?;
-            let Some(marker_row) = rows.first() else { return Ok(ListResult::MarkerNotFound) };
+            let Some(marker_row) = rows.first() else {
+                return Ok(ListResult::MarkerNotFound);
+            };
+            if !self.marker_visible(&query.scope, marker_row).await? {
+                return Ok(ListResult::MarkerNotVisible);
+            }
             q.push(" AND ");
             push_after_marker(&mut q, &query.sort, |col| marker_row.value(col.name()));
         }
@@ -201,24 +222,65 @@ impl Db {
             if i > 0 {
                 q.push(", ");
             }
-            let d = if *dir == SortDir::Asc { " ASC" } else { " DESC" };
+            let d = if *dir == SortDir::Asc {
+                " ASC"
+            } else {
+                " DESC"
+            };
             // NULL sorts as the smallest value on every engine.
             if col.nullable() {
                 q.push(&format!("({} IS NOT NULL){d}, ", col.qualified()));
             }
             q.push(&col.qualified()).push(d);
         }
-        q.push(" LIMIT ").bind(query.limit.min(i64::MAX as u64) as i64);
+        q.push(" LIMIT ")
+            .bind(query.limit.min(i64::MAX as u64) as i64);
         let rows = self.fetch(&q).await?;
-        let mut images = rows.iter().map(image_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut images = rows
+            .iter()
+            .map(image_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         self.load_children(&mut images).await?;
         Ok(ListResult::Page(images))
     }
 }
 
+impl Db {
+    /// Upstream's `is_image_visible` for the marker image: admin, no owner, public or
+    /// community, the caller's own, or shared with the caller (any member status).
+    async fn marker_visible(&self, scope: &VisibilityScope, row: &DbRow) -> Result<bool, DbError> {
+        if scope.is_admin {
+            return Ok(true);
+        }
+        let owner = row.text("owner");
+        let visibility = row.text("visibility").unwrap_or_default();
+        if owner.is_none() || visibility == "public" || visibility == "community" {
+            return Ok(true);
+        }
+        let Some(project) = scope.project.as_deref() else {
+            return Ok(false);
+        };
+        if owner.as_deref() == Some(project) {
+            return Ok(true);
+        }
+        if visibility != "shared" {
+            return Ok(false);
+        }
+        let mut q =
+            SqlBuf::new("SELECT image_id FROM image_members WHERE image_members.image_id = ");
+        q.bind(row.text("id").unwrap_or_default())
+            .push(" AND image_members.member = ")
+            .bind(project);
+        q.push(" AND image_members.deleted = ").bind(false);
+        Ok(!self.fetch(&q).await?.is_empty())
+    }
+}
+
 fn push_member_of(q: &mut SqlBuf, project: &str, status: Option<MemberStatus>) {
     q.push("images.id IN (SELECT image_members.image_id FROM image_members WHERE image_members.member = ");
-    q.bind(project).push(" AND image_members.deleted = ").bind(false);
+    q.bind(project)
+        .push(" AND image_members.deleted = ")
+        .bind(false);
     if let Some(st) = status {
         q.push(" AND image_members.status = ").bind(st.as_str());
     }
@@ -293,7 +355,9 @@ fn push_condition(q: &mut SqlBuf, condition: &Condition) {
             q.push(&col.qualified()).push(" = ").bind(values[0].clone());
         }
         Condition::In(col, values) => {
-            q.push(&col.qualified()).push(" IN ").bind_list(values.iter().cloned());
+            q.push(&col.qualified())
+                .push(" IN ")
+                .bind_list(values.iter().cloned());
         }
         Condition::Cmp(col, op, value) => {
             q.push(&col.qualified()).push(op.sql()).bind(value.clone());
@@ -301,8 +365,14 @@ fn push_condition(q: &mut SqlBuf, condition: &Condition) {
         Condition::Property { name, values } => {
             q.push("EXISTS (SELECT 1 FROM image_properties WHERE image_properties.image_id = images.id");
             q.push(" AND image_properties.name = ").bind(name.as_str());
-            q.push(" AND image_properties.value IN ").bind_list(values.iter().map(String::as_str));
-            q.push(" AND image_properties.deleted = ").bind(false).push(")");
+            q.push(" AND image_properties.value IN ")
+                .bind_list(values.iter().map(String::as_str));
+            q.push(" AND image_properties.deleted = ")
+                .bind(false)
+                .push(")");
+        }
+        Condition::Never => {
+            q.push("1 = 0");
         }
         Condition::Tag(tag) => {
             q.push("EXISTS (SELECT 1 FROM image_tags WHERE image_tags.image_id = images.id");
@@ -314,7 +384,11 @@ fn push_condition(q: &mut SqlBuf, condition: &Condition) {
 
 /// Keyset condition "comes after the marker row in this order", with NULL as the
 /// smallest value: (k1 after m1) OR (k1 = m1 AND k2 after m2) OR ...
-fn push_after_marker(q: &mut SqlBuf, sort: &[(Column, SortDir)], marker: impl Fn(Column) -> SqlValue) {
+fn push_after_marker(
+    q: &mut SqlBuf,
+    sort: &[(Column, SortDir)],
+    marker: impl Fn(Column) -> SqlValue,
+) {
     q.push("(");
     for (i, (col, dir)) in sort.iter().enumerate() {
         if i > 0 {
@@ -347,7 +421,9 @@ fn push_beyond(q: &mut SqlBuf, col: Column, value: SqlValue, dir: SortDir) {
             q.push("1 = 0");
         }
         (SortDir::Desc, false) => {
-            q.push(&format!("({c} IS NULL OR {c} < ")).bind(value).push(")");
+            q.push(&format!("({c} IS NULL OR {c} < "))
+                .bind(value)
+                .push(")");
         }
         (SortDir::Asc, true) => {
             q.push(&format!("{c} IS NOT NULL"));

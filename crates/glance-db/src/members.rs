@@ -13,13 +13,18 @@ use crate::{now, Db, DbError};
 pub enum MemberAdded {
     Added(Member),
     AlreadyMember,
-    QuotaExceeded,
+    /// The image already has `current` members, the most allowed.
+    QuotaExceeded {
+        current: usize,
+    },
 }
 
 const MEMBER_COLUMNS: &str = "image_id, member, can_share, status, created_at, updated_at";
 
 fn member_from_row(row: &DbRow) -> Result<Member, DbError> {
-    let created_at = row.time("created_at").ok_or_else(|| DbError::Corrupt("member without created_at".into()))?;
+    let created_at = row
+        .time("created_at")
+        .ok_or_else(|| DbError::Corrupt("member without created_at".into()))?;
     Ok(Member {
         image_id: row.text("image_id").unwrap_or_default(),
         member_id: row.text("member").unwrap_or_default(),
@@ -35,68 +40,112 @@ fn member_from_row(row: &DbRow) -> Result<Member, DbError> {
 
 impl Db {
     pub async fn list_members(&self, image_id: &str) -> Result<Vec<Member>, DbError> {
-        let mut q = SqlBuf::new(&format!("SELECT {MEMBER_COLUMNS} FROM image_members WHERE image_id = "));
-        q.bind(image_id).push(" AND deleted = ").bind(false).push(" ORDER BY id");
+        let mut q = SqlBuf::new(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM image_members WHERE image_id = "
+        ));
+        q.bind(image_id)
+            .push(" AND deleted = ")
+            .bind(false)
+            .push(" ORDER BY id");
         self.fetch(&q).await?.iter().map(member_from_row).collect()
     }
 
-    pub async fn get_member(&self, image_id: &str, member: &str) -> Result<Option<Member>, DbError> {
-        let mut q = SqlBuf::new(&format!("SELECT {MEMBER_COLUMNS} FROM image_members WHERE image_id = "));
-        q.bind(image_id).push(" AND member = ").bind(member).push(" AND deleted = ").bind(false);
-        self.fetch(&q).await?.first().map(member_from_row).transpose()
+    pub async fn get_member(
+        &self,
+        image_id: &str,
+        member: &str,
+    ) -> Result<Option<Member>, DbError> {
+        let mut q = SqlBuf::new(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM image_members WHERE image_id = "
+        ));
+        q.bind(image_id)
+            .push(" AND member = ")
+            .bind(member)
+            .push(" AND deleted = ")
+            .bind(false);
+        self.fetch(&q)
+            .await?
+            .first()
+            .map(member_from_row)
+            .transpose()
     }
 
-    /// Adds `member` with status pending unless it already is one or the image already
-    /// has `quota` members.
-    pub async fn add_member(&self, image_id: &str, member: &str, quota: Option<usize>) -> Result<MemberAdded, DbError> {
+    /// Adds `member` with status pending unless the image already has `quota` members
+    /// or it already is one (the quota is checked first, as upstream).
+    pub async fn add_member(
+        &self,
+        image_id: &str,
+        member: &str,
+        quota: Option<usize>,
+    ) -> Result<MemberAdded, DbError> {
         let at = now();
         let mut tx = self.begin_write().await?;
         crate::tags::touch_image(&mut tx, image_id).await?;
         let mut q = SqlBuf::new("SELECT member FROM image_members WHERE image_id = ");
         q.bind(image_id).push(" AND deleted = ").bind(false);
-        let current: Vec<String> = tx.fetch(&q).await?.iter().filter_map(|r| r.text("member")).collect();
+        let current: Vec<String> = tx
+            .fetch(&q)
+            .await?
+            .iter()
+            .filter_map(|r| r.text("member"))
+            .collect();
+        if quota.is_some_and(|max| current.len() + 1 > max) {
+            return Ok(MemberAdded::QuotaExceeded {
+                current: current.len(),
+            });
+        }
         if current.iter().any(|m| m == member) {
             return Ok(MemberAdded::AlreadyMember);
         }
-        if quota.is_some_and(|max| current.len() + 1 > max) {
-            return Ok(MemberAdded::QuotaExceeded);
-        }
-        // Revive the most recent deleted row of this membership, if any.
-        let mut q = SqlBuf::new("SELECT id FROM image_members WHERE image_id = ");
-        q.bind(image_id).push(" AND member = ").bind(member).push(" AND deleted = ").bind(true);
+        // Revive the most recent deleted row of this membership, if any: status back to
+        // pending, updated_at refreshed, created_at kept (as upstream).
+        let mut q = SqlBuf::new("SELECT id, created_at FROM image_members WHERE image_id = ");
+        q.bind(image_id)
+            .push(" AND member = ")
+            .bind(member)
+            .push(" AND deleted = ")
+            .bind(true);
         q.push(" ORDER BY id DESC");
-        let revived = match tx.fetch(&q).await?.first().and_then(|r| r.int("id")) {
-            Some(row_id) => {
+        let old = tx
+            .fetch(&q)
+            .await?
+            .first()
+            .and_then(|r| Some((r.int("id")?, r.time("created_at").unwrap_or(at))));
+        let created_at = match old {
+            Some((row_id, created_at)) => {
                 let mut q = SqlBuf::new("UPDATE image_members SET deleted = ");
-                q.bind(false).push(", deleted_at = NULL, status = ").bind(MemberStatus::Pending.as_str());
-                q.push(", created_at = ").bind(at).push(", updated_at = ").bind(at);
+                q.bind(false)
+                    .push(", deleted_at = NULL, status = ")
+                    .bind(MemberStatus::Pending.as_str());
+                q.push(", updated_at = ").bind(at);
                 q.push(" WHERE id = ").bind(row_id);
-                tx.execute(&q).await? > 0
+                tx.execute(&q).await?;
+                created_at
             }
-            None => false,
+            None => {
+                let mut q = SqlBuf::new(
+                    "INSERT INTO image_members (image_id, member, can_share, created_at, updated_at, deleted, status) VALUES ",
+                );
+                q.bind_list([
+                    SqlValue::from(image_id),
+                    member.into(),
+                    false.into(),
+                    at.into(),
+                    at.into(),
+                    false.into(),
+                    MemberStatus::Pending.as_str().into(),
+                ]);
+                tx.execute(&q).await?;
+                at
+            }
         };
-        if !revived {
-            let mut q = SqlBuf::new(
-                "INSERT INTO image_members (image_id, member, can_share, created_at, updated_at, deleted, status) VALUES ",
-            );
-            q.bind_list([
-                SqlValue::from(image_id),
-                member.into(),
-                false.into(),
-                at.into(),
-                at.into(),
-                false.into(),
-                MemberStatus::Pending.as_str().into(),
-            ]);
-            tx.execute(&q).await?;
-        }
         tx.commit().await?;
         Ok(MemberAdded::Added(Member {
             image_id: image_id.to_string(),
             member_id: member.to_string(),
             status: MemberStatus::Pending,
             can_share: false,
-            created_at: at,
+            created_at,
             updated_at: at,
         }))
     }
@@ -110,7 +159,10 @@ impl Db {
     ) -> Result<Option<Member>, DbError> {
         let mut q = SqlBuf::new("UPDATE image_members SET status = ");
         q.bind(status.as_str()).push(", updated_at = ").bind(now());
-        q.push(" WHERE image_id = ").bind(image_id).push(" AND member = ").bind(member);
+        q.push(" WHERE image_id = ")
+            .bind(image_id)
+            .push(" AND member = ")
+            .bind(member);
         q.push(" AND deleted = ").bind(false);
         if self.execute(&q).await? == 0 {
             return Ok(None);
@@ -123,7 +175,10 @@ impl Db {
         let at: NaiveDateTime = now();
         let mut q = SqlBuf::new("UPDATE image_members SET deleted = ");
         q.bind(true).push(", deleted_at = ").bind(at);
-        q.push(" WHERE image_id = ").bind(image_id).push(" AND member = ").bind(member);
+        q.push(" WHERE image_id = ")
+            .bind(image_id)
+            .push(" AND member = ")
+            .bind(member);
         q.push(" AND deleted = ").bind(false);
         Ok(self.execute(&q).await? > 0)
     }

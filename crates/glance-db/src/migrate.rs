@@ -28,13 +28,18 @@ impl Db {
         }
         let found = self.schema_version().await?.unwrap_or_default();
         if found != SCHEMA_VERSION {
-            return Err(DbError::SchemaVersion { found, expected: SCHEMA_VERSION.into() });
+            return Err(DbError::SchemaVersion {
+                found,
+                expected: SCHEMA_VERSION.into(),
+            });
         }
         Ok(())
     }
 
     pub async fn schema_version(&self) -> Result<Option<String>, DbError> {
-        let rows = self.fetch(&SqlBuf::new("SELECT version_num FROM alembic_version")).await?;
+        let rows = self
+            .fetch(&SqlBuf::new("SELECT version_num FROM alembic_version"))
+            .await?;
         Ok(rows.first().and_then(|r| r.text("version_num")))
     }
 }

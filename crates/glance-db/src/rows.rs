@@ -17,7 +17,9 @@ pub(crate) const IMAGE_COLUMNS: &str = "images.id, images.name, images.size, ima
     images.os_hash_algo, images.os_hash_value";
 
 pub(crate) fn image_from_row(row: &DbRow) -> Result<Image, DbError> {
-    let id = row.text("id").ok_or_else(|| DbError::Corrupt("image without id".into()))?;
+    let id = row
+        .text("id")
+        .ok_or_else(|| DbError::Corrupt("image without id".into()))?;
     let corrupt = |what: &str| DbError::Corrupt(format!("image {id}: {what}"));
     let status: ImageStatus = row
         .text("status")
@@ -27,7 +29,9 @@ pub(crate) fn image_from_row(row: &DbRow) -> Result<Image, DbError> {
         .text("visibility")
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| corrupt("bad visibility"))?;
-    let created_at = row.time("created_at").ok_or_else(|| corrupt("bad created_at"))?;
+    let created_at = row
+        .time("created_at")
+        .ok_or_else(|| corrupt("bad created_at"))?;
     Ok(Image {
         name: row.text("name"),
         status,
@@ -59,22 +63,40 @@ impl Db {
         if images.is_empty() {
             return Ok(());
         }
-        let index: HashMap<String, usize> =
-            images.iter().enumerate().map(|(i, img)| (img.id.clone(), i)).collect();
+        let index: HashMap<String, usize> = images
+            .iter()
+            .enumerate()
+            .map(|(i, img)| (img.id.clone(), i))
+            .collect();
         let ids: Vec<String> = images.iter().map(|i| i.id.clone()).collect();
 
-        let mut q = SqlBuf::new("SELECT image_id, name, value FROM image_properties WHERE deleted = ");
-        q.bind(false).push(" AND image_id IN ").bind_list(ids.iter()).push(" ORDER BY id");
+        let mut q =
+            SqlBuf::new("SELECT image_id, name, value FROM image_properties WHERE deleted = ");
+        q.bind(false)
+            .push(" AND image_id IN ")
+            .bind_list(ids.iter())
+            .push(" ORDER BY id");
         for row in self.fetch(&q).await? {
-            if let (Some(i), Some(name)) = (row.text("image_id").and_then(|id| index.get(&id)), row.text("name")) {
-                images[*i].properties.insert(name, row.text("value").unwrap_or_default());
+            if let (Some(i), Some(name)) = (
+                row.text("image_id").and_then(|id| index.get(&id)),
+                row.text("name"),
+            ) {
+                images[*i]
+                    .properties
+                    .insert(name, row.text("value").unwrap_or_default());
             }
         }
 
         let mut q = SqlBuf::new("SELECT image_id, value FROM image_tags WHERE deleted = ");
-        q.bind(false).push(" AND image_id IN ").bind_list(ids.iter()).push(" ORDER BY id");
+        q.bind(false)
+            .push(" AND image_id IN ")
+            .bind_list(ids.iter())
+            .push(" ORDER BY id");
         for row in self.fetch(&q).await? {
-            if let (Some(i), Some(tag)) = (row.text("image_id").and_then(|id| index.get(&id)), row.text("value")) {
+            if let (Some(i), Some(tag)) = (
+                row.text("image_id").and_then(|id| index.get(&id)),
+                row.text("value"),
+            ) {
                 if !images[*i].tags.contains(&tag) {
                     images[*i].tags.push(tag);
                 }
@@ -84,7 +106,10 @@ impl Db {
         let mut q = SqlBuf::new(
             "SELECT id, image_id, value, meta_data, status FROM image_locations WHERE deleted = ",
         );
-        q.bind(false).push(" AND image_id IN ").bind_list(ids.iter()).push(" ORDER BY id");
+        q.bind(false)
+            .push(" AND image_id IN ")
+            .bind_list(ids.iter())
+            .push(" ORDER BY id");
         for row in self.fetch(&q).await? {
             if let Some(i) = row.text("image_id").and_then(|id| index.get(&id)) {
                 images[*i].locations.push(location_from_row(&row));

@@ -60,7 +60,10 @@ pub struct SqlBuf {
 
 impl SqlBuf {
     pub fn new(text: &str) -> Self {
-        SqlBuf { text: text.to_string(), binds: Vec::new() }
+        SqlBuf {
+            text: text.to_string(),
+            binds: Vec::new(),
+        }
     }
 
     /// Appends literal SQL (never user input).
@@ -77,7 +80,10 @@ impl SqlBuf {
     }
 
     /// Appends `(?, ?, ...)` for a list of values.
-    pub fn bind_list<V: Into<SqlValue>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+    pub fn bind_list<V: Into<SqlValue>>(
+        &mut self,
+        values: impl IntoIterator<Item = V>,
+    ) -> &mut Self {
         self.text.push('(');
         for (i, v) in values.into_iter().enumerate() {
             if i > 0 {

@@ -14,13 +14,23 @@ pub enum TagAdded {
 
 impl Db {
     /// Adds `tag` unless present; refuses when the image would exceed `quota` tags.
-    pub async fn add_tag(&self, image_id: &str, tag: &str, quota: Option<usize>) -> Result<TagAdded, DbError> {
+    pub async fn add_tag(
+        &self,
+        image_id: &str,
+        tag: &str,
+        quota: Option<usize>,
+    ) -> Result<TagAdded, DbError> {
         let at = now();
         let mut tx = self.begin_write().await?;
         touch_image(&mut tx, image_id).await?;
         let mut q = SqlBuf::new("SELECT value FROM image_tags WHERE image_id = ");
         q.bind(image_id).push(" AND deleted = ").bind(false);
-        let existing: Vec<String> = tx.fetch(&q).await?.iter().filter_map(|r| r.text("value")).collect();
+        let existing: Vec<String> = tx
+            .fetch(&q)
+            .await?
+            .iter()
+            .filter_map(|r| r.text("value"))
+            .collect();
         if existing.iter().any(|t| t == tag) {
             return Ok(TagAdded::AlreadyPresent);
         }
@@ -38,7 +48,10 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let mut q = SqlBuf::new("UPDATE image_tags SET deleted = ");
         q.bind(true).push(", deleted_at = ").bind(at);
-        q.push(" WHERE image_id = ").bind(image_id).push(" AND value = ").bind(tag);
+        q.push(" WHERE image_id = ")
+            .bind(image_id)
+            .push(" AND value = ")
+            .bind(tag);
         q.push(" AND deleted = ").bind(false);
         let removed = tx.execute(&q).await? > 0;
         if removed {

@@ -38,6 +38,14 @@ pub enum PatchOpKind {
 }
 
 impl PatchOpKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PatchOpKind::Add => "add",
+            PatchOpKind::Remove => "remove",
+            PatchOpKind::Replace => "replace",
+        }
+    }
+
     fn parse(name: &str) -> Option<PatchOpKind> {
         match name {
             "add" => Some(PatchOpKind::Add),
@@ -73,17 +81,27 @@ pub fn parse_patch(body: &Value, dialect: PatchDialect) -> Result<Vec<PatchOp>, 
     items.iter().map(|item| parse_op(item, dialect)).collect()
 }
 
+const OPERATIONS: &str = "add, remove, replace";
+
 fn parse_op(item: &Value, dialect: PatchDialect) -> Result<PatchOp, PatchSyntaxError> {
     let obj = item
         .as_object()
         .ok_or_else(|| err("Operations must be JSON objects."))?;
     let (kind, raw_path) = match dialect {
         PatchDialect::V2_1 => {
-            let op = obj
-                .get("op")
-                .ok_or_else(|| err("Unable to find 'op' in JSON Schema change"))?;
+            let op = obj.get("op").ok_or_else(|| {
+                err(format!(
+                    "Unable to find `op` in JSON Schema change. It must be one of the following: {OPERATIONS}."
+                ))
+            })?;
             let kind = op.as_str().and_then(PatchOpKind::parse).ok_or_else(|| {
-                err("Invalid operation: `op` must be one of \"add\", \"remove\" or \"replace\".")
+                let shown = op
+                    .as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| op.to_string());
+                err(format!(
+                    "Invalid operation: `{shown}`. It must be one of the following: {OPERATIONS}."
+                ))
             })?;
             let path = obj
                 .get("path")
@@ -91,31 +109,57 @@ fn parse_op(item: &Value, dialect: PatchDialect) -> Result<PatchOp, PatchSyntaxE
             (kind, path)
         }
         PatchDialect::V2_0 => {
-            let mut found = obj
-                .iter()
-                .filter_map(|(k, v)| PatchOpKind::parse(k).map(|kind| (kind, v)));
-            let first = found.next();
-            if first.is_none() || found.next().is_some() {
+            let mut found = [
+                ("add", PatchOpKind::Add),
+                ("remove", PatchOpKind::Remove),
+                ("replace", PatchOpKind::Replace),
+            ]
+            .into_iter()
+            .filter_map(|(name, kind)| obj.get(name).map(|v| (kind, v)));
+            let first = found.next().ok_or_else(|| {
+                err("Operation objects must contain exactly one member named \"add\", \"remove\", or \"replace\".")
+            })?;
+            if found.next().is_some() {
                 return Err(err(
-                    "Operation objects must contain exactly one member named \"add\", \"remove\", or \"replace\".",
+                    "Operation objects must contain only one member named \"add\", \"remove\", or \"replace\".",
                 ));
             }
-            first.expect("checked above")
+            first
         }
     };
     let pointer = raw_path
         .as_str()
         .ok_or_else(|| err("Pointer must be a string."))?;
     let path = decode_pointer(pointer)?;
+    check_depth(kind, &path)?;
     let value = match kind {
         PatchOpKind::Remove => None,
-        PatchOpKind::Add | PatchOpKind::Replace => Some(
-            obj.get("value")
-                .cloned()
-                .ok_or_else(|| err("Unable to find 'value' in JSON Schema change"))?,
-        ),
+        PatchOpKind::Add | PatchOpKind::Replace => {
+            Some(obj.get("value").cloned().ok_or_else(|| {
+                err(format!(
+                    "Operation \"{}\" requires a member named \"value\".",
+                    kind.name()
+                ))
+            })?)
+        }
     };
     Ok(PatchOp { kind, path, value })
+}
+
+/// Upstream's `_validate_path`: one segment, except `/locations/<pos>` for add and
+/// remove.
+fn check_depth(kind: PatchOpKind, path: &[String]) -> Result<(), PatchSyntaxError> {
+    let depth = match (path.first().map(String::as_str), kind) {
+        (Some("locations"), PatchOpKind::Add | PatchOpKind::Remove) => 2,
+        _ => 1,
+    };
+    if path.len() != depth {
+        return Err(err(format!(
+            "Invalid JSON pointer for this resource: '/{}'",
+            path.join("/")
+        )));
+    }
+    Ok(())
 }
 
 /// Decodes a JSON pointer the way upstream does: leading slashes stripped, `~1` and
@@ -228,6 +272,9 @@ mod tests {
             json!([{"op": "add", "path": "/name/", "value": 1}]),
             json!([{"op": "add", "path": "/a~2", "value": 1}]),
             json!([{"op": "add", "path": 5, "value": 1}]),
+            json!([{"op": "add", "path": "/tags/-", "value": 1}]),
+            json!([{"op": "add", "path": "/locations", "value": []}]),
+            json!([{"op": "replace", "path": "/locations/0", "value": {}}]),
         ];
         for body in bad_v21 {
             assert!(parse_patch(&body, PatchDialect::V2_1).is_err(), "{body}");
@@ -240,6 +287,12 @@ mod tests {
         for body in bad_v20 {
             assert!(parse_patch(&body, PatchDialect::V2_0).is_err(), "{body}");
         }
+        // The pointer depth is checked before the value, as upstream.
+        let e =
+            parse_patch(&json!([{"op": "add", "path": "/a/b"}]), PatchDialect::V2_1).unwrap_err();
+        assert!(e.0.starts_with("Invalid JSON pointer"), "{e}");
+        let ok = json!([{"op": "add", "path": "/locations/-", "value": {}}, {"op": "remove", "path": "/locations/0"}]);
+        assert!(parse_patch(&ok, PatchDialect::V2_1).is_ok());
     }
 
     #[test]

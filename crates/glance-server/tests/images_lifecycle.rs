@@ -1,0 +1,414 @@
+//! Deactivate, reactivate, delete and `protected`, as the owner, other projects, a
+//! reader and the admin. Who sees which image is in `images_visibility.rs`.
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use common::{TestResponse, TestServer};
+use serde_json::{json, Value};
+
+const TRUSTED: &str = "[paste_deploy]\nflavor = trusted-auth\n";
+
+/// Requests as one project with given roles.
+struct Caller<'a> {
+    s: &'a TestServer,
+    headers: Vec<(String, String)>,
+}
+
+impl<'a> Caller<'a> {
+    fn new(s: &'a TestServer, project: &str, roles: &str) -> Self {
+        let mut headers = common::as_project(project, roles);
+        headers.push(("accept".into(), "application/json".into()));
+        Caller { s, headers }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> TestResponse {
+        let mut h: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if body.is_some() {
+            h.push(("content-type", content_type));
+        }
+        self.s
+            .request(
+                method,
+                uri,
+                &h,
+                body.map(Body::from).unwrap_or_else(Body::empty),
+            )
+            .await
+    }
+
+    async fn json(&self, method: Method, uri: &str, body: Value) -> TestResponse {
+        self.send(
+            method,
+            uri,
+            Some(body.to_string().into_bytes()),
+            "application/json",
+        )
+        .await
+    }
+
+    async fn get(&self, uri: &str) -> TestResponse {
+        self.send(Method::GET, uri, None, "").await
+    }
+
+    async fn post(&self, uri: &str) -> TestResponse {
+        self.send(Method::POST, uri, None, "").await
+    }
+
+    async fn delete(&self, uri: &str) -> TestResponse {
+        self.send(Method::DELETE, uri, None, "").await
+    }
+
+    async fn create(&self, body: Value) -> String {
+        let r = self.json(Method::POST, "/v2/images", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_string()
+    }
+
+    async fn upload(&self, id: &str, data: &[u8]) {
+        let r = self
+            .send(
+                Method::PUT,
+                &format!("/v2/images/{id}/file"),
+                Some(data.to_vec()),
+                "application/octet-stream",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    }
+}
+
+fn assert_error(r: &TestResponse, status: StatusCode, msg: &str) {
+    assert_eq!(r.status, status, "{}", r.text());
+    let m = r.json()["message"].as_str().unwrap_or_default().to_string();
+    assert!(m.contains(msg), "expected {msg:?} in {m:?}");
+}
+
+async fn status_of(s: &TestServer, id: &str) -> String {
+    s.get(&format!("/v2/images/{id}")).await.json()["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn deactivate_and_reactivate() {
+    let s = common::server().await;
+    let id = s
+        .create_image(json!({"disk_format": "raw", "container_format": "bare"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let action = |a: &str| format!("/v2/images/{id}/actions/{a}");
+    let s = &s;
+    let post = |uri: String| async move {
+        s.request(Method::POST, &uri, &[("accept", "application/json")], "")
+            .await
+    };
+    let r = post(action("deactivate")).await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "Not allowed to deactivate image in status 'queued'",
+    );
+    let r = post(action("reactivate")).await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "Not allowed to reactivate image in status 'queued'",
+    );
+    assert_eq!(
+        s.put_data(&format!("/v2/images/{id}/file"), b"bytes".to_vec())
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        post(action("reactivate")).await.status,
+        StatusCode::NO_CONTENT,
+        "active: no-op"
+    );
+    assert_eq!(status_of(s, &id).await, "active");
+    let r = post(action("deactivate")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(r.body.is_empty());
+    assert_eq!(status_of(s, &id).await, "deactivated");
+    assert_eq!(
+        post(action("deactivate")).await.status,
+        StatusCode::NO_CONTENT,
+        "again: no-op"
+    );
+    assert_eq!(status_of(s, &id).await, "deactivated");
+    // Listed with its status; PATCH still works.
+    let r = s.get("/v2/images?status=deactivated").await;
+    assert_eq!(r.json()["images"][0]["id"], id.as_str());
+    assert_eq!(
+        post(action("reactivate")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(status_of(s, &id).await, "active");
+    assert_eq!(
+        post(action("reactivate")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    // Unknown image, and a body where none is expected.
+    let r = post("/v2/images/00000000-0000-0000-0000-000000000000/actions/deactivate".into()).await;
+    assert_error(&r, StatusCode::NOT_FOUND, "No image found with ID");
+    let r = s
+        .request(
+            Method::POST,
+            &action("deactivate"),
+            &[("content-length", "2"), ("accept", "application/json")],
+            "{}",
+        )
+        .await;
+    assert_error(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "A body is not expected with this request.",
+    );
+}
+
+#[tokio::test]
+async fn deactivated_data_is_for_admins_only() {
+    let s = common::server_with(TRUSTED).await;
+    let p1 = Caller::new(&s, "p1", "member,reader");
+    let admin = Caller::new(&s, "adm", "admin,member,reader");
+    let id = p1
+        .create(
+            json!({"disk_format": "raw", "container_format": "bare", "visibility": "community"}),
+        )
+        .await;
+    p1.upload(&id, b"payload").await;
+    let file = format!("/v2/images/{id}/file");
+    assert_eq!(
+        p1.post(&format!("/v2/images/{id}/actions/deactivate"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let r = p1.get(&file).await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "The requested image has been deactivated. Image data download is forbidden.",
+    );
+    let r = Caller::new(&s, "p2", "member,reader").get(&file).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = admin.get(&file).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.body.as_ref(), b"payload");
+    assert_eq!(
+        p1.post(&format!("/v2/images/{id}/actions/reactivate"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(p1.get(&file).await.body.as_ref(), b"payload");
+}
+
+#[tokio::test]
+async fn deactivate_and_delete_policies() {
+    let s = common::server_with(TRUSTED).await;
+    let p1 = Caller::new(&s, "p1", "member,reader");
+    let reader = Caller::new(&s, "p1", "reader");
+    let p2 = Caller::new(&s, "p2", "member,reader");
+    let admin = Caller::new(&s, "adm", "admin");
+    let private = p1
+        .create(json!({"visibility": "private", "disk_format": "raw", "container_format": "bare"}))
+        .await;
+    let public = admin.create(json!({"visibility": "public", "owner": "p1", "disk_format": "raw", "container_format": "bare"})).await;
+    p1.upload(&public, b"x").await;
+    // Not visible: 404; visible but not writable: 403 with the policy's name.
+    let r = p2
+        .post(&format!("/v2/images/{private}/actions/deactivate"))
+        .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "No image found with ID");
+    let r = p2
+        .post(&format!("/v2/images/{public}/actions/deactivate"))
+        .await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "You are not authorized to complete deactivate action.",
+    );
+    let r = reader
+        .post(&format!("/v2/images/{public}/actions/deactivate"))
+        .await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "You are not authorized to complete deactivate action.",
+    );
+    assert_eq!(
+        admin
+            .post(&format!("/v2/images/{public}/actions/deactivate"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let r = p2
+        .post(&format!("/v2/images/{public}/actions/reactivate"))
+        .await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "You are not authorized to complete reactivate action.",
+    );
+    assert_eq!(
+        p1.post(&format!("/v2/images/{public}/actions/reactivate"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+
+    let r = p2.delete(&format!("/v2/images/{private}")).await;
+    assert_error(
+        &r,
+        StatusCode::NOT_FOUND,
+        &format!("Failed to find image {private} to delete"),
+    );
+    let r = p2.delete(&format!("/v2/images/{public}")).await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "You are not authorized to complete delete_image action.",
+    );
+    let r = reader.delete(&format!("/v2/images/{private}")).await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "You are not authorized to complete delete_image action.",
+    );
+    assert_eq!(
+        p1.delete(&format!("/v2/images/{private}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        admin.delete(&format!("/v2/images/{public}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        admin.get(&format!("/v2/images/{public}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn delete_removes_the_image_and_its_data() {
+    let s = common::server().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            s.create_image(
+                json!({"disk_format": "raw", "container_format": "bare", "k": "v", "tags": ["t"]}),
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    // One queued, one active, one deactivated: every status can be deleted.
+    for id in &ids[1..] {
+        assert_eq!(
+            s.put_data(&format!("/v2/images/{id}/file"), vec![1u8; 4096])
+                .await
+                .status,
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(
+        s.request(
+            Method::POST,
+            &format!("/v2/images/{}/actions/deactivate", ids[2]),
+            &[],
+            ""
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(s.stored_files().len(), 2);
+    for id in &ids {
+        let uri = format!("/v2/images/{id}");
+        let r = s.delete(&uri).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        assert!(r.body.is_empty());
+        assert_error(
+            &s.get(&uri).await,
+            StatusCode::NOT_FOUND,
+            &format!("No image found with ID {id}"),
+        );
+        assert_error(
+            &s.delete(&uri).await,
+            StatusCode::NOT_FOUND,
+            &format!("Failed to find image {id} to delete"),
+        );
+        assert!(s.state.glance.db.get_image(id).await.unwrap().is_none());
+        assert!(
+            s.state.glance.db.image_id_exists(id).await.unwrap(),
+            "the row stays, soft-deleted"
+        );
+        assert!(
+            !s.stored_files().contains(id),
+            "data removed with the image"
+        );
+    }
+    assert!(s.stored_files().is_empty());
+    assert_eq!(s.get("/v2/images").await.json()["images"], json!([]));
+    assert_eq!(s.get("/v2/images?tag=t").await.json()["images"], json!([]));
+    assert_eq!(s.get("/v2/images?k=v").await.json()["images"], json!([]));
+}
+
+#[tokio::test]
+async fn protected_images_cannot_be_deleted() {
+    let s = common::server().await;
+    let id = s
+        .create_image(json!({"protected": true, "disk_format": "raw", "container_format": "bare"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        s.put_data(&format!("/v2/images/{id}/file"), b"keep me".to_vec())
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let uri = format!("/v2/images/{id}");
+    assert_error(
+        &s.delete(&uri).await,
+        StatusCode::FORBIDDEN,
+        &format!("Image {id} is protected and cannot be deleted."),
+    );
+    assert_eq!(status_of(&s, &id).await, "active");
+    assert_eq!(s.stored_files(), vec![id.clone()]);
+    // Protection does not block deactivation or metadata updates.
+    assert_eq!(
+        s.request(Method::POST, &format!("{uri}/actions/deactivate"), &[], "")
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let r = s
+        .patch(
+            &uri,
+            json!([{"op": "replace", "path": "/protected", "value": false}]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(s.delete(&uri).await.status, StatusCode::NO_CONTENT);
+    assert!(s.stored_files().is_empty());
+}
