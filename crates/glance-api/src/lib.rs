@@ -7,6 +7,6 @@ mod middleware;
 mod router;
 mod views;
 
-pub use error::{render_error, ApiError, ErrorBody, ErrorFormat};
+pub use error::{render_error, ApiError, BodyTemplate, ErrorBody, ErrorFormat};
 pub use router::{build_app, AppState};
 pub use views::{image_json, ImageViewOptions};

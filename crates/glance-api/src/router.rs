@@ -12,7 +12,7 @@ use tower::ServiceExt;
 
 use crate::error::ApiError;
 use crate::handlers::{discovery, image_data, images, members, schemas, tags};
-use crate::middleware::{render_errors, request_context};
+use crate::middleware::{cors_preflight, render_errors, request_context};
 use crate::views::ImageViewOptions;
 
 /// Shared by every handler.
@@ -46,16 +46,35 @@ fn v2_routes(state: AppState) -> Router {
         .route("/v2/images", on(GET, images::list).on(POST, images::create))
         .route(
             "/v2/images/{image_id}",
-            on(GET, images::show).on(PATCH, images::update).on(DELETE, images::delete),
+            on(GET, images::show)
+                .on(PATCH, images::update)
+                .on(DELETE, images::delete),
         )
-        .route("/v2/images/{image_id}/actions/deactivate", on(POST, images::deactivate))
-        .route("/v2/images/{image_id}/actions/reactivate", on(POST, images::reactivate))
-        .route("/v2/images/{image_id}/file", on(PUT, image_data::upload).on(GET, image_data::download))
-        .route("/v2/images/{image_id}/tags/{tag}", on(PUT, tags::add).on(DELETE, tags::delete))
-        .route("/v2/images/{image_id}/members", on(GET, members::list).on(POST, members::create))
+        .route(
+            "/v2/images/{image_id}/actions/deactivate",
+            on(POST, images::deactivate),
+        )
+        .route(
+            "/v2/images/{image_id}/actions/reactivate",
+            on(POST, images::reactivate),
+        )
+        .route(
+            "/v2/images/{image_id}/file",
+            on(GET, image_data::download).on(PUT, image_data::upload),
+        )
+        .route(
+            "/v2/images/{image_id}/tags/{tag}",
+            on(PUT, tags::add).on(DELETE, tags::delete),
+        )
+        .route(
+            "/v2/images/{image_id}/members",
+            on(GET, members::list).on(POST, members::create),
+        )
         .route(
             "/v2/images/{image_id}/members/{member_id}",
-            on(GET, members::show).on(PUT, members::update).on(DELETE, members::delete),
+            on(GET, members::show)
+                .on(PUT, members::update)
+                .on(DELETE, members::delete),
         )
         .route("/v2/schemas/image", on(GET, schemas::image))
         .route("/v2/schemas/images", on(GET, schemas::images))
@@ -71,7 +90,23 @@ fn v2_routes(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
+/// Marks a HEAD request while it passes the v2 router, so that no GET route answers it.
+const UNROUTED_HEAD: &str = "HEAD-IS-NOT-ROUTED";
+
+/// Unknown path: 404, or 501 for a method upstream's router does not know at all.
+async fn not_found(method: Method) -> ApiError {
+    let known = [
+        "GET",
+        "HEAD",
+        "POST",
+        "PUT",
+        "DELETE",
+        "PATCH",
+        UNROUTED_HEAD,
+    ];
+    if !known.contains(&method.as_str()) {
+        return ApiError::not_implemented(method.as_str());
+    }
     ApiError::not_found("The resource could not be found.")
 }
 
@@ -80,9 +115,15 @@ pub fn build_app(state: AppState) -> Router {
     let v2 = v2_routes(state.clone());
     Router::new()
         .route("/versions", on(GET, discovery::versions))
-        .route("/healthcheck", on(GET.or(MethodFilter::HEAD), discovery::healthcheck))
-        .fallback(move |State(state): State<AppState>, request: Request| negotiate(state, v2.clone(), request))
+        .route(
+            "/healthcheck",
+            on(GET.or(MethodFilter::HEAD), discovery::healthcheck),
+        )
+        .fallback(move |State(state): State<AppState>, request: Request| {
+            negotiate(state, v2.clone(), request)
+        })
         .layer(from_fn(render_errors))
+        .layer(from_fn(cors_preflight))
         .with_state(state)
 }
 
@@ -91,14 +132,29 @@ pub fn build_app(state: AppState) -> Router {
 async fn negotiate(state: AppState, v2: Router, mut request: Request) -> Response {
     let path = request.uri().path().to_string();
     let trimmed = path.trim_start_matches('/');
-    let (first, rest) = trimmed.split_once('/').map(|(a, b)| (a, Some(b))).unwrap_or((trimmed, None));
+    let (first, rest) = trimmed
+        .split_once('/')
+        .map(|(a, b)| (a, Some(b)))
+        .unwrap_or((trimmed, None));
     if !discovery::accepted_prefix(&state.glance.settings, first) {
-        return discovery::versions_response(&state, request.headers(), StatusCode::MULTIPLE_CHOICES);
+        return discovery::versions_response(
+            &state,
+            request.headers(),
+            StatusCode::MULTIPLE_CHOICES,
+        );
     }
     let Some(rest) = rest else {
-        // "/v2" redirects to "/v2/" (which has no route), as upstream.
+        // "/v2" redirects to "/v2/" (which has no route), as upstream, with an
+        // absolute Location.
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("localhost");
         let mut response = StatusCode::FOUND.into_response();
-        response.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/v2/"));
+        if let Ok(location) = HeaderValue::from_str(&format!("http://{host}/{first}/")) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
         return response;
     };
     let new_path = format!("/v2/{rest}");
@@ -113,14 +169,22 @@ async fn negotiate(state: AppState, v2: Router, mut request: Request) -> Respons
     // has makes the router answer 405 with the route's Allow list.
     let is_head = request.method() == Method::HEAD;
     if is_head {
-        *request.method_mut() = Method::from_bytes(b"HEAD-IS-NOT-ROUTED").expect("valid token");
+        *request.method_mut() = Method::from_bytes(UNROUTED_HEAD.as_bytes()).expect("valid token");
     }
     let mut response = match v2.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
     };
-    if let Some(allow) = response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()) {
-        let methods: Vec<&str> = allow.split(',').map(str::trim).filter(|m| *m != "HEAD").collect();
+    if let Some(allow) = response
+        .headers()
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+    {
+        let methods: Vec<&str> = allow
+            .split(',')
+            .map(str::trim)
+            .filter(|m| *m != "HEAD")
+            .collect();
         if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
             response.headers_mut().insert(header::ALLOW, v);
         }

@@ -60,10 +60,12 @@ impl AuthMode {
                     .filter(|r| !r.is_empty())
                     .collect();
                 let is_admin = roles.iter().any(|r| r == "admin");
-                let nonempty = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(String::from);
+                let nonempty =
+                    |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(String::from);
                 Ok(RequestContext {
                     request_id,
-                    project_id: nonempty(headers.project_id).or_else(|| nonempty(headers.tenant_id)),
+                    project_id: nonempty(headers.project_id)
+                        .or_else(|| nonempty(headers.tenant_id)),
                     user_id: nonempty(headers.user_id),
                     roles,
                     is_admin,
@@ -82,7 +84,10 @@ mod tests {
     fn flavors() {
         assert_eq!(AuthMode::from_flavor(None).unwrap(), AuthMode::NoAuth);
         assert_eq!(AuthMode::from_flavor(Some("")).unwrap(), AuthMode::NoAuth);
-        assert_eq!(AuthMode::from_flavor(Some("trusted-auth")).unwrap(), AuthMode::TrustedHeaders);
+        assert_eq!(
+            AuthMode::from_flavor(Some("trusted-auth")).unwrap(),
+            AuthMode::TrustedHeaders
+        );
         assert!(AuthMode::from_flavor(Some("bogus")).is_err());
     }
 
@@ -95,29 +100,46 @@ mod tests {
             roles: Some("Member, reader"),
             ..Default::default()
         };
-        let ctx = AuthMode::TrustedHeaders.authenticate(&h, "req-1".into()).unwrap();
+        let ctx = AuthMode::TrustedHeaders
+            .authenticate(&h, "req-1".into())
+            .unwrap();
         assert_eq!(ctx.project_id.as_deref(), Some("p1"));
         assert_eq!(ctx.roles, vec!["member", "reader"]);
         assert!(!ctx.is_admin);
-        let legacy = IdentityHeaders { identity_status: Some("Confirmed"), tenant_id: Some("t9"), roles: Some("admin"), ..Default::default() };
-        let ctx = AuthMode::TrustedHeaders.authenticate(&legacy, "r".into()).unwrap();
+        let legacy = IdentityHeaders {
+            identity_status: Some("Confirmed"),
+            tenant_id: Some("t9"),
+            roles: Some("admin"),
+            ..Default::default()
+        };
+        let ctx = AuthMode::TrustedHeaders
+            .authenticate(&legacy, "r".into())
+            .unwrap();
         assert_eq!(ctx.project_id.as_deref(), Some("t9"));
         assert!(ctx.is_admin);
     }
 
     #[test]
     fn unconfirmed_identity_is_refused() {
-        let h = IdentityHeaders { identity_status: Some("Invalid"), project_id: Some("p"), ..Default::default() };
+        let h = IdentityHeaders {
+            identity_status: Some("Invalid"),
+            project_id: Some("p"),
+            ..Default::default()
+        };
         assert_eq!(
             AuthMode::TrustedHeaders.authenticate(&h, "r".into()),
             Err(AuthError::Unauthenticated)
         );
-        assert!(AuthMode::TrustedHeaders.authenticate(&IdentityHeaders::default(), "r".into()).is_err());
+        assert!(AuthMode::TrustedHeaders
+            .authenticate(&IdentityHeaders::default(), "r".into())
+            .is_err());
     }
 
     #[test]
     fn noauth_is_admin() {
-        let ctx = AuthMode::NoAuth.authenticate(&IdentityHeaders::default(), "r".into()).unwrap();
+        let ctx = AuthMode::NoAuth
+            .authenticate(&IdentityHeaders::default(), "r".into())
+            .unwrap();
         assert!(ctx.is_admin);
         assert_eq!(ctx.project_id, None);
     }

@@ -7,7 +7,9 @@ use futures_util::Stream;
 use glance_auth::RequestContext;
 use glance_db::{Db, SqlValue, StatusChange};
 use glance_domain::{Image, ImageStatus};
-use glance_store::{write_stream, ByteRange, HashAlgo, ObjectReader, Store, UploadLimits};
+use glance_store::{
+    write_stream, ByteRange, HashAlgo, ObjectReader, Store, StoreError, UploadLimits,
+};
 
 use crate::access::{can_download, require_write};
 use crate::{CoreError, CoreResult, Glance};
@@ -35,8 +37,10 @@ pub enum Download {
 
 /// The facts of one upload request besides its body.
 pub struct UploadRequest {
-    /// `x-openstack-image-size`, else `Content-Length`.
+    /// `x-openstack-image-size`, else `Content-Length` (None when unknown).
     pub expected_size: Option<u64>,
+    /// `X-Image-Meta-Store`: the backend to write to (multi-store only; ignored otherwise).
+    pub store: Option<String>,
 }
 
 /// Puts an image back to `queued` if an upload dies before it finishes, including when
@@ -78,11 +82,18 @@ async fn restore_queued(db: &Db, id: &str) {
 }
 
 impl Glance {
-    pub async fn upload<S, E>(&self, ctx: &RequestContext, id: &str, req: UploadRequest, body: S) -> CoreResult<()>
+    pub async fn upload<S, E>(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        req: UploadRequest,
+        body: S,
+    ) -> CoreResult<()>
     where
         S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
         E: std::fmt::Display,
     {
+        let store: Arc<dyn Store> = self.upload_store(req.store.as_deref())?;
         let image = self.get_image(ctx, id).await?;
         require_write(ctx, &image, "upload_image")?;
         if image.status != ImageStatus::Queued {
@@ -96,30 +107,54 @@ impl Glance {
                 "Properties disk_format, container_format must be set prior to saving data.".into(),
             ));
         }
-        let max_bytes = self.upload_limit(&image).await?;
+        let (max_bytes, quota_left) = self.upload_limit(&image, req.expected_size).await?;
         let algo = HashAlgo::from_name(&self.settings.hashing_algorithm)
             .ok_or_else(|| CoreError::Internal("unsupported hashing_algorithm".into()))?;
 
-        let to_saving = StatusChange { from: ImageStatus::Queued, to: ImageStatus::Saving, columns: Vec::new() };
+        let to_saving = StatusChange {
+            from: ImageStatus::Queued,
+            to: ImageStatus::Saving,
+            columns: Vec::new(),
+        };
         if !self.db.change_status(id, &to_saving).await? {
             return Err(CoreError::Conflict(format!(
                 "Image status transition from {} to saving is not allowed",
-                self.db.get_image(id).await?.map(|i| i.status.to_string()).unwrap_or_else(|| "deleted".into())
+                self.db
+                    .get_image(id)
+                    .await?
+                    .map(|i| i.status.to_string())
+                    .unwrap_or_else(|| "deleted".into())
             )));
         }
-        let guard = SavingGuard { db: self.db.clone(), image_id: id.to_string(), armed: true };
-        let store: Arc<dyn Store> = self.stores.default_store().clone();
-        let limits = UploadLimits { max_bytes, expected_size: req.expected_size };
+        let guard = SavingGuard {
+            db: self.db.clone(),
+            image_id: id.to_string(),
+            armed: true,
+        };
+        let limits = UploadLimits {
+            max_bytes,
+            expected_size: req.expected_size,
+        };
         let written = match write_stream(store.as_ref(), id, body, algo, limits, Vec::new()).await {
             Ok(w) => w,
             Err(e) => {
                 guard.release_to_queued().await;
-                return Err(e.into());
+                return Err(upload_error(e, quota_left));
             }
         };
         let size = written.digests.size as i64;
-        // Raw data is its own virtual disk; other formats get theirs from the inspector.
-        let virtual_size = (image.disk_format.as_deref() == Some("raw")).then_some(size);
+        // Another upload of the same owner may have finished meanwhile: check the quota
+        // again now that the size is known (as upstream does after storing).
+        if let Err(e) = self.recheck_quota(&image, written.digests.size).await {
+            let _ = store.delete(&written.location).await;
+            guard.release_to_queued().await;
+            return Err(e);
+        }
+        // Only bare containers are inspected; raw data is its own virtual disk. Upstream
+        // leaves a virtual size of 0 unset.
+        let inspected_raw = image.container_format.as_deref() == Some("bare")
+            && image.disk_format.as_deref() == Some("raw");
+        let virtual_size = (inspected_raw && size > 0).then_some(size);
         let activate = StatusChange {
             from: ImageStatus::Saving,
             to: ImageStatus::Active,
@@ -127,15 +162,24 @@ impl Glance {
                 ("size", SqlValue::Int(size)),
                 ("virtual_size", virtual_size.into()),
                 ("checksum", SqlValue::Text(written.digests.md5_hex.clone())),
-                ("os_hash_algo", SqlValue::Text(written.digests.os_hash_algo.clone())),
-                ("os_hash_value", SqlValue::Text(written.digests.os_hash_hex.clone())),
+                (
+                    "os_hash_algo",
+                    SqlValue::Text(written.digests.os_hash_algo.clone()),
+                ),
+                (
+                    "os_hash_value",
+                    SqlValue::Text(written.digests.os_hash_hex.clone()),
+                ),
             ],
         };
         let mut metadata = serde_json::Map::new();
         if self.stores.multi_store() {
             metadata.insert("store".into(), store.info().id.clone().into());
         }
-        let recorded = self.db.activate_with_location(id, &activate, &written.location, &metadata).await;
+        let recorded = self
+            .db
+            .activate_with_location(id, &activate, &written.location, &metadata)
+            .await;
         match recorded {
             Ok(true) => {
                 let mut guard = guard;
@@ -148,7 +192,8 @@ impl Glance {
                 guard.armed = false;
                 let _ = store.delete(&written.location).await;
                 Err(CoreError::Gone(format!(
-                    "Image {id} could not be found after upload. The image may have been deleted during the upload."
+                    "Image {id} could not be found after upload. The image may have been deleted during \
+                     the upload, cleaning up the chunks uploaded."
                 )))
             }
             Err(e) => {
@@ -159,40 +204,106 @@ impl Glance {
         }
     }
 
-    /// The most bytes this upload may bring: `image_size_cap`, and what is left of
-    /// `user_storage_quota` for the owner.
-    async fn upload_limit(&self, image: &Image) -> CoreResult<u64> {
-        let cap = self.settings.image_size_cap;
-        if self.settings.user_storage_quota == 0 {
-            return Ok(cap);
+    /// The store an upload writes to: `X-Image-Meta-Store` with multi-store, else the
+    /// default store.
+    fn upload_store(&self, requested: Option<&str>) -> CoreResult<Arc<dyn Store>> {
+        match requested {
+            Some(name) if self.stores.multi_store() => self
+                .stores
+                .by_id(name)
+                .filter(|s| !s.info().id.starts_with("os_glance_"))
+                .cloned()
+                .ok_or_else(|| {
+                    CoreError::BadRequest(format!("Store for identifier {name} not found"))
+                }),
+            _ => Ok(self.stores.default_store().clone()),
         }
-        let used = self.db.storage_used_by(image.owner.as_deref()).await?.max(0) as u64;
-        let left = self.settings.user_storage_quota.saturating_sub(used);
-        if left == 0 {
-            return Err(CoreError::TooLarge(format!(
-                "Denying attempt to upload image because it exceeds the quota: The size of the data \
-                 exceeds the limit. {} bytes remaining.",
-                left
-            )));
-        }
-        Ok(cap.min(left))
     }
 
-    pub async fn download(&self, ctx: &RequestContext, id: &str, range: Option<RangeSpec>) -> CoreResult<Download> {
+    /// The most bytes this upload may bring (`image_size_cap`, and what is left of
+    /// `user_storage_quota` for the owner), and the quota left when the quota is what
+    /// limits it.
+    async fn upload_limit(
+        &self,
+        image: &Image,
+        expected: Option<u64>,
+    ) -> CoreResult<(u64, Option<u64>)> {
+        let cap = self.settings.image_size_cap;
+        if self.settings.user_storage_quota == 0 {
+            return Ok((cap, None));
+        }
+        let used = self
+            .db
+            .storage_used_by(image.owner.as_deref())
+            .await?
+            .max(0) as u64;
+        let left = self.settings.user_storage_quota.saturating_sub(used);
+        let too_large = |size: String| {
+            CoreError::TooLarge(format!(
+                "Image exceeds the storage quota: The size of the data {size} will exceed the limit. {left} bytes remaining."
+            ))
+        };
+        if left == 0 {
+            return Err(too_large(expected.map_or("None".into(), |e| e.to_string())));
+        }
+        if let Some(e) = expected.filter(|e| *e > left) {
+            return Err(too_large(e.to_string()));
+        }
+        Ok(if left < cap {
+            (left, Some(left))
+        } else {
+            (cap, None)
+        })
+    }
+
+    /// `user_storage_quota` with this upload's final size.
+    async fn recheck_quota(&self, image: &Image, size: u64) -> CoreResult<()> {
+        let quota = self.settings.user_storage_quota;
+        if quota == 0 {
+            return Ok(());
+        }
+        let used = self
+            .db
+            .storage_used_by(image.owner.as_deref())
+            .await?
+            .max(0) as u64;
+        let left = quota.saturating_sub(used);
+        if size > left {
+            return Err(CoreError::TooLarge(format!(
+                "Image exceeds the storage quota: The size of the data {size} will exceed the limit. \
+                 {left} bytes remaining."
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn download(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        range: Option<RangeSpec>,
+    ) -> CoreResult<Download> {
         let image = self.get_image(ctx, id).await?;
         if !can_download(ctx) {
-            return Err(CoreError::Forbidden("You are not authorized to complete download_image action.".into()));
+            return Err(CoreError::Forbidden(
+                "You are not authorized to complete download_image action.".into(),
+            ));
         }
         if image.status == ImageStatus::Deactivated && !ctx.is_admin {
             return Err(CoreError::Forbidden(
-                "The requested image has been deactivated. Image data download is forbidden.".into(),
+                "The requested image has been deactivated. Image data download is forbidden."
+                    .into(),
             ));
         }
         let Some((store, location)) = image
             .locations
             .iter()
             .filter(|l| l.status == "active")
-            .find_map(|l| self.stores.for_location(&l.url).map(|s| (s.clone(), l.url.clone())))
+            .find_map(|l| {
+                self.stores
+                    .for_location(&l.url)
+                    .map(|s| (s.clone(), l.url.clone()))
+            })
         else {
             return Ok(Download::NoData);
         };
@@ -206,10 +317,33 @@ impl Glance {
         };
         let byte_range = range.map(|r| resolve_range(r, size)).transpose()?;
         match store.open(&location, byte_range).await {
-            Ok(reader) => Ok(Download::Data { reader, range: byte_range, checksum: image.checksum.clone() }),
+            Ok(reader) => Ok(Download::Data {
+                reader,
+                range: byte_range,
+                checksum: image.checksum.clone(),
+            }),
             Err(glance_store::StoreError::NotFound(_)) => Ok(Download::NoData),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Upstream's wording for the ways an upload's data can be refused.
+fn upload_error(e: StoreError, quota_left: Option<u64>) -> CoreError {
+    match e {
+        StoreError::SizeLimitExceeded { .. } => match quota_left {
+            Some(left) => CoreError::TooLarge(format!(
+                "Image exceeds the storage quota: The size of the data exceeds the limit. {left} bytes remaining."
+            )),
+            None => CoreError::TooLarge("The incoming image is too large: The provided image is too large.".into()),
+        },
+        StoreError::SizeMismatch { expected, received } if received > expected => {
+            CoreError::BadRequest(format!("Size exceeds: expected {expected} bytes, got {received} bytes"))
+        }
+        StoreError::SizeMismatch { expected, received } => {
+            CoreError::BadRequest(format!("Size mismatch: expected {expected} bytes, got {received} bytes"))
+        }
+        other => other.into(),
     }
 }
 
@@ -221,8 +355,14 @@ fn resolve_range(spec: RangeSpec, size: u64) -> CoreResult<ByteRange> {
     }
     match spec {
         // Upstream serves the whole image for `bytes=-0`.
-        RangeSpec::Suffix(0) => Ok(ByteRange { start: 0, end: size - 1 }),
-        RangeSpec::Suffix(n) => Ok(ByteRange { start: size.saturating_sub(n), end: size - 1 }),
+        RangeSpec::Suffix(0) => Ok(ByteRange {
+            start: 0,
+            end: size - 1,
+        }),
+        RangeSpec::Suffix(n) => Ok(ByteRange {
+            start: size.saturating_sub(n),
+            end: size - 1,
+        }),
         RangeSpec::FromTo(start, end) => {
             let end = end.unwrap_or(size - 1).min(size - 1);
             if start >= size || start > end {
@@ -239,11 +379,26 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(resolve_range(RangeSpec::FromTo(0, Some(15)), 100).unwrap(), ByteRange { start: 0, end: 15 });
-        assert_eq!(resolve_range(RangeSpec::FromTo(90, None), 100).unwrap(), ByteRange { start: 90, end: 99 });
-        assert_eq!(resolve_range(RangeSpec::FromTo(90, Some(500)), 100).unwrap(), ByteRange { start: 90, end: 99 });
-        assert_eq!(resolve_range(RangeSpec::Suffix(10), 100).unwrap(), ByteRange { start: 90, end: 99 });
-        assert_eq!(resolve_range(RangeSpec::Suffix(0), 100).unwrap(), ByteRange { start: 0, end: 99 });
+        assert_eq!(
+            resolve_range(RangeSpec::FromTo(0, Some(15)), 100).unwrap(),
+            ByteRange { start: 0, end: 15 }
+        );
+        assert_eq!(
+            resolve_range(RangeSpec::FromTo(90, None), 100).unwrap(),
+            ByteRange { start: 90, end: 99 }
+        );
+        assert_eq!(
+            resolve_range(RangeSpec::FromTo(90, Some(500)), 100).unwrap(),
+            ByteRange { start: 90, end: 99 }
+        );
+        assert_eq!(
+            resolve_range(RangeSpec::Suffix(10), 100).unwrap(),
+            ByteRange { start: 90, end: 99 }
+        );
+        assert_eq!(
+            resolve_range(RangeSpec::Suffix(0), 100).unwrap(),
+            ByteRange { start: 0, end: 99 }
+        );
         assert!(resolve_range(RangeSpec::FromTo(100, None), 100).is_err());
         assert!(resolve_range(RangeSpec::FromTo(10, Some(5)), 100).is_err());
     }

@@ -38,7 +38,9 @@ pub type CoreResult<T> = Result<T, CoreError>;
 impl From<DbError> for CoreError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Duplicate => CoreError::Conflict("An object with the same identifier already exists.".into()),
+            DbError::Duplicate => {
+                CoreError::Conflict("An object with the same identifier already exists.".into())
+            }
             other => {
                 tracing::error!(error = %other, "database failure");
                 CoreError::Internal(

@@ -35,7 +35,12 @@ pub struct Glance {
 
 impl Glance {
     pub fn new(db: Db, stores: Stores, settings: Arc<Settings>, schemas: Arc<Schemas>) -> Self {
-        Glance { db, stores, settings, schemas }
+        Glance {
+            db,
+            stores,
+            settings,
+            schemas,
+        }
     }
 }
 

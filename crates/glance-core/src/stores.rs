@@ -37,17 +37,39 @@ impl Stores {
                     .unwrap_or_else(|| default_images_dir.join(id));
                 stores.push(build_store(info, dir)?);
             }
-            let default_id = settings.glance_store.default_backend.clone().unwrap_or_default();
+            let default_id = settings
+                .glance_store
+                .default_backend
+                .clone()
+                .unwrap_or_default();
             let default_index = stores
                 .iter()
                 .position(|s| s.info().id == default_id)
-                .ok_or_else(|| CoreError::Internal(format!("default_backend '{default_id}' is not enabled")))?;
-            return Ok(Stores { stores, default_index, multi: true });
+                .ok_or_else(|| {
+                    CoreError::Internal(format!("default_backend '{default_id}' is not enabled"))
+                })?;
+            return Ok(Stores {
+                stores,
+                default_index,
+                multi: true,
+            });
         }
         let kind = settings.glance_store.default_store.clone();
-        let info = StoreInfo { id: kind.clone(), store_type: kind, ..Default::default() };
-        let dir = settings.glance_store.filesystem_store_datadir.clone().unwrap_or(default_images_dir);
-        Ok(Stores { stores: vec![build_store(info, dir)?], default_index: 0, multi: false })
+        let info = StoreInfo {
+            id: kind.clone(),
+            store_type: kind,
+            ..Default::default()
+        };
+        let dir = settings
+            .glance_store
+            .filesystem_store_datadir
+            .clone()
+            .unwrap_or(default_images_dir);
+        Ok(Stores {
+            stores: vec![build_store(info, dir)?],
+            default_index: 0,
+            multi: false,
+        })
     }
 
     pub fn multi_store(&self) -> bool {
@@ -74,9 +96,9 @@ impl Stores {
 
 fn build_store(info: StoreInfo, dir: PathBuf) -> CoreResult<Arc<dyn Store>> {
     match info.store_type.as_str() {
-        "file" => Ok(Arc::new(
-            FilesystemStore::new(info, dir).map_err(|e| CoreError::Internal(format!("filesystem store: {e}")))?,
-        )),
+        "file" => Ok(Arc::new(FilesystemStore::new(info, dir).map_err(|e| {
+            CoreError::Internal(format!("filesystem store: {e}"))
+        })?)),
         other => Err(CoreError::Internal(format!(
             "store type '{other}' is not supported yet (supported: file)"
         ))),

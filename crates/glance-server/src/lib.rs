@@ -61,8 +61,12 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         max_connections: settings.database.max_pool_size.unwrap_or(8).max(1),
         ..PoolSettings::default()
     };
-    let db = Db::connect(&url, &pool).await.with_context(|| format!("connecting to the database {url}"))?;
-    db.migrate().await.context("preparing the database schema")?;
+    let db = Db::connect(&url, &pool)
+        .await
+        .with_context(|| format!("connecting to the database {url}"))?;
+    db.migrate()
+        .await
+        .context("preparing the database schema")?;
     let stores = Stores::from_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
     let schemas = Schemas::build(&schema_config(&settings)?).map_err(|e| anyhow::anyhow!("{e}"))?;
     let auth = AuthMode::from_flavor(settings.paste_flavor.as_deref())?;

@@ -17,7 +17,13 @@ pub fn advertised_versions(settings: &Settings) -> Vec<(&'static str, &'static s
     let mut v = Vec::new();
     let cache = settings.cache_enabled();
     if cache {
-        v.extend([("v2.18", "CURRENT"), ("v2.17", "SUPPORTED"), ("v2.16", "SUPPORTED"), ("v2.15", "SUPPORTED"), ("v2.14", "SUPPORTED")]);
+        v.extend([
+            ("v2.18", "CURRENT"),
+            ("v2.17", "SUPPORTED"),
+            ("v2.16", "SUPPORTED"),
+            ("v2.15", "SUPPORTED"),
+            ("v2.14", "SUPPORTED"),
+        ]);
     } else {
         v.push(("v2.15", "SUPPORTED"));
     }
@@ -29,20 +35,31 @@ pub fn advertised_versions(settings: &Settings) -> Vec<(&'static str, &'static s
     if !cache {
         v.push(("v2.17", "CURRENT"));
     }
-    v.extend(["v2.7", "v2.6", "v2.5", "v2.4", "v2.3", "v2.2", "v2.1", "v2.0"].map(|id| (id, "SUPPORTED")));
+    v.extend(
+        [
+            "v2.7", "v2.6", "v2.5", "v2.4", "v2.3", "v2.2", "v2.1", "v2.0",
+        ]
+        .map(|id| (id, "SUPPORTED")),
+    );
     v
 }
 
 /// Whether a first path segment selects the v2 API.
 pub fn accepted_prefix(settings: &Settings, segment: &str) -> bool {
-    segment == "v2" || advertised_versions(settings).iter().any(|(id, _)| *id == segment)
+    segment == "v2"
+        || advertised_versions(settings)
+            .iter()
+            .any(|(id, _)| *id == segment)
 }
 
 pub fn versions_response(state: &AppState, headers: &HeaderMap, status: StatusCode) -> Response {
     let base = match &state.glance.settings.public_endpoint {
         Some(endpoint) => endpoint.trim_end_matches('/').to_string(),
         None => {
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("localhost");
             format!("http://{host}")
         }
     };
@@ -62,7 +79,10 @@ pub async fn healthcheck() -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=UTF-8")], "OK").into_response()
 }
 
-pub async fn import_info(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn import_info(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     reject_body(&headers)?;
     let body = json!({"import-methods": {
         "description": "Import methods available.",
@@ -72,10 +92,15 @@ pub async fn import_info(State(state): State<AppState>, headers: HeaderMap) -> R
     Ok(json_response(StatusCode::OK, &body))
 }
 
-pub async fn stores_info(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn stores_info(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     reject_body(&headers)?;
     if !state.glance.stores.multi_store() {
-        return Err(ApiError::not_found("Multi backend is not supported at this site."));
+        return Err(ApiError::not_found(
+            "Multi backend is not supported at this site.",
+        ));
     }
     let default_id = state.glance.stores.default_store().info().id.clone();
     let stores: Vec<Value> = state

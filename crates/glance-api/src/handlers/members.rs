@@ -24,7 +24,10 @@ pub async fn list(
     reject_body(&headers)?;
     let members = state.glance.list_members(&ctx, &id).await?;
     let members: Vec<Value> = members.iter().map(member_json).collect();
-    Ok(json_response(StatusCode::OK, &json!({"members": members, "schema": "/v2/schemas/members"})))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"members": members, "schema": "/v2/schemas/members"}),
+    ))
 }
 
 pub async fn create(
@@ -33,7 +36,10 @@ pub async fn create(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let member = state.glance.add_member(&ctx, &id, json_body(&body)?).await?;
+    let member = state
+        .glance
+        .add_member(&ctx, &id, json_body(&body)?)
+        .await?;
     Ok(json_response(StatusCode::OK, &member_json(&member)))
 }
 
@@ -54,7 +60,10 @@ pub async fn update(
     Path((id, member_id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    let member = state.glance.update_member(&ctx, &id, &member_id, json_body(&body)?).await?;
+    let member = state
+        .glance
+        .update_member(&ctx, &id, &member_id, json_body(&body)?)
+        .await?;
     Ok(json_response(StatusCode::OK, &member_json(&member)))
 }
 

@@ -49,7 +49,10 @@ fn init_logging(settings: &glance_config::Settings) -> anyhow::Result<()> {
                 .append(true)
                 .open(path)
                 .with_context(|| format!("opening log_file {}", path.display()))?;
-            builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
+            builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init();
         }
         None => builder.init(),
     }
@@ -60,23 +63,35 @@ async fn serve(settings: glance_config::Settings) -> anyhow::Result<()> {
     let addr: SocketAddr = format!("{}:{}", settings.bind_host, settings.bind_port)
         .parse()
         .or_else(|_| {
-            std::net::ToSocketAddrs::to_socket_addrs(&(settings.bind_host.as_str(), settings.bind_port))
-                .map_err(anyhow::Error::from)
-                .and_then(|mut a| a.next().context("bind_host resolves to no address"))
+            std::net::ToSocketAddrs::to_socket_addrs(&(
+                settings.bind_host.as_str(),
+                settings.bind_port,
+            ))
+            .map_err(anyhow::Error::from)
+            .and_then(|mut a| a.next().context("bind_host resolves to no address"))
         })
-        .with_context(|| format!("invalid bind_host/bind_port {}:{}", settings.bind_host, settings.bind_port))?;
+        .with_context(|| {
+            format!(
+                "invalid bind_host/bind_port {}:{}",
+                settings.bind_host, settings.bind_port
+            )
+        })?;
     let data_dir = settings.data_dir.clone();
     let db_url = glance_server::database_url(&settings)?;
     let state = glance_server::build_state(settings).await?;
     let app = glance_api::build_app(state);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     tracing::info!(
         "glance-api serving on http://{} (data directory {}, database {})",
         listener.local_addr()?,
         data_dir.display(),
         db_url
     );
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
 }
 

@@ -40,8 +40,14 @@ pub async fn server_with(ini: &str) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = glance_config::load_from_str(ini).expect("test config parses");
     settings.data_dir = dir.path().to_path_buf();
-    let state = glance_server::build_state(settings).await.expect("server state");
-    TestServer { app: glance_api::build_app(state.clone()), state, dir }
+    let state = glance_server::build_state(settings)
+        .await
+        .expect("server state");
+    TestServer {
+        app: glance_api::build_app(state.clone()),
+        state,
+        dir,
+    }
 }
 
 pub async fn server() -> TestServer {
@@ -66,26 +72,47 @@ impl TestServer {
         headers: &[(&str, &str)],
         body: impl Into<Body>,
     ) -> TestResponse {
-        let mut builder = Request::builder().method(method).uri(uri).header("host", "127.0.0.1:9292");
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "127.0.0.1:9292");
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let response = self.app.clone().oneshot(builder.body(body.into()).unwrap()).await.unwrap();
+        let response = self
+            .app
+            .clone()
+            .oneshot(builder.body(body.into()).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        TestResponse { status, headers, body }
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, uri: &str) -> TestResponse {
-        self.request(Method::GET, uri, &[("accept", "application/json")], Body::empty()).await
+        self.request(
+            Method::GET,
+            uri,
+            &[("accept", "application/json")],
+            Body::empty(),
+        )
+        .await
     }
 
     pub async fn post_json(&self, uri: &str, body: Value) -> TestResponse {
         self.request(
             Method::POST,
             uri,
-            &[("content-type", "application/json"), ("accept", "application/json")],
+            &[
+                ("content-type", "application/json"),
+                ("accept", "application/json"),
+            ],
             body.to_string(),
         )
         .await
@@ -95,7 +122,13 @@ impl TestServer {
         self.request(
             Method::PATCH,
             uri,
-            &[("content-type", "application/openstack-images-v2.1-json-patch"), ("accept", "application/json")],
+            &[
+                (
+                    "content-type",
+                    "application/openstack-images-v2.1-json-patch",
+                ),
+                ("accept", "application/json"),
+            ],
             ops.to_string(),
         )
         .await
@@ -105,14 +138,23 @@ impl TestServer {
         self.request(
             Method::PUT,
             uri,
-            &[("content-type", "application/octet-stream"), ("accept", "application/json")],
+            &[
+                ("content-type", "application/octet-stream"),
+                ("accept", "application/json"),
+            ],
             data,
         )
         .await
     }
 
     pub async fn delete(&self, uri: &str) -> TestResponse {
-        self.request(Method::DELETE, uri, &[("accept", "application/json")], Body::empty()).await
+        self.request(
+            Method::DELETE,
+            uri,
+            &[("accept", "application/json")],
+            Body::empty(),
+        )
+        .await
     }
 
     /// Creates an image and returns its JSON (asserts 201).
@@ -126,7 +168,11 @@ impl TestServer {
     pub fn stored_files(&self) -> Vec<String> {
         let dir = self.dir.path().join("images");
         let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         names.sort();
         names
