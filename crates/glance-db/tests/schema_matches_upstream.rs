@@ -28,7 +28,11 @@ async fn describe(db: &Db) -> BTreeMap<String, Vec<String>> {
     for t in tables {
         let table = t.text("name").unwrap();
         let mut facts = Vec::new();
-        for c in db.raw_fetch(&SqlBuf::new(&format!("PRAGMA table_info('{table}')"))).await.unwrap() {
+        for c in db
+            .raw_fetch(&SqlBuf::new(&format!("PRAGMA table_info('{table}')")))
+            .await
+            .unwrap()
+        {
             facts.push(format!(
                 "column {} {} notnull={} default={:?} pk={}",
                 c.text("name").unwrap(),
@@ -38,7 +42,11 @@ async fn describe(db: &Db) -> BTreeMap<String, Vec<String>> {
                 c.int("pk").unwrap()
             ));
         }
-        for i in db.raw_fetch(&SqlBuf::new(&format!("PRAGMA index_list('{table}')"))).await.unwrap() {
+        for i in db
+            .raw_fetch(&SqlBuf::new(&format!("PRAGMA index_list('{table}')")))
+            .await
+            .unwrap()
+        {
             let name = i.text("name").unwrap();
             let cols: Vec<String> = db
                 .raw_fetch(&SqlBuf::new(&format!("PRAGMA index_info('{name}')")))
@@ -48,10 +56,22 @@ async fn describe(db: &Db) -> BTreeMap<String, Vec<String>> {
                 .map(|c| c.text("name").unwrap_or_default())
                 .collect();
             // Auto-indexes of UNIQUE/PRIMARY KEY constraints are named by SQLite itself.
-            let label = if name.starts_with("sqlite_autoindex") { "auto".to_string() } else { name };
-            facts.push(format!("index {label} unique={} ({})", i.int("unique").unwrap(), cols.join(",")));
+            let label = if name.starts_with("sqlite_autoindex") {
+                "auto".to_string()
+            } else {
+                name
+            };
+            facts.push(format!(
+                "index {label} unique={} ({})",
+                i.int("unique").unwrap(),
+                cols.join(",")
+            ));
         }
-        for f in db.raw_fetch(&SqlBuf::new(&format!("PRAGMA foreign_key_list('{table}')"))).await.unwrap() {
+        for f in db
+            .raw_fetch(&SqlBuf::new(&format!("PRAGMA foreign_key_list('{table}')")))
+            .await
+            .unwrap()
+        {
             facts.push(format!(
                 "fk {} -> {}.{}",
                 f.text("from").unwrap(),
@@ -61,7 +81,8 @@ async fn describe(db: &Db) -> BTreeMap<String, Vec<String>> {
         }
         let sql = db
             .raw_fetch(&{
-                let mut q = SqlBuf::new("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ");
+                let mut q =
+                    SqlBuf::new("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ");
                 q.bind(table.as_str());
                 q
             })
@@ -96,16 +117,27 @@ async fn sqlite_schema_is_upstreams() {
     )
     .await
     .unwrap();
-    for statement in upstream_sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+    for statement in upstream_sql
+        .split(";\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         theirs.raw_execute(&SqlBuf::new(statement)).await.unwrap();
     }
 
     let (a, b) = (describe(&ours).await, describe(&theirs).await);
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "table sets differ");
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "table sets differ"
+    );
     for (table, facts) in &b {
         assert_eq!(&a[table], facts, "table {table} differs from upstream");
     }
-    assert_eq!(ours.schema_version().await.unwrap().as_deref(), Some(glance_db::SCHEMA_VERSION));
+    assert_eq!(
+        ours.schema_version().await.unwrap().as_deref(),
+        Some(glance_db::SCHEMA_VERSION)
+    );
 }
 
 #[tokio::test]
@@ -115,7 +147,11 @@ async fn a_second_start_keeps_the_schema_and_a_foreign_version_is_refused() {
     let db = Db::connect(&url, &PoolSettings::default()).await.unwrap();
     db.migrate().await.unwrap();
     db.migrate().await.unwrap();
-    db.raw_execute(&SqlBuf::new("UPDATE alembic_version SET version_num = 'zed_contract01'")).await.unwrap();
+    db.raw_execute(&SqlBuf::new(
+        "UPDATE alembic_version SET version_num = 'zed_contract01'",
+    ))
+    .await
+    .unwrap();
     let err = db.migrate().await.unwrap_err();
     assert!(err.to_string().contains("zed_contract01"), "{err}");
 }
