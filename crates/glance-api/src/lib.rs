@@ -4,6 +4,7 @@
 mod error;
 mod handlers;
 mod middleware;
+mod python_json;
 mod router;
 mod views;
 

@@ -93,7 +93,7 @@ pub fn member_json(member: &Member) -> Value {
 
 /// A JSON response with upstream's bare `application/json` content type.
 pub fn json_response(status: StatusCode, value: &Value) -> Response {
-    let body = serde_json::to_vec(value).expect("JSON values always serialize");
+    let body = crate::python_json::to_vec(value);
     let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

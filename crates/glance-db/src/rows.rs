@@ -58,6 +58,33 @@ pub(crate) fn image_from_row(row: &DbRow) -> Result<Image, DbError> {
 }
 
 impl Db {
+    /// The non-deleted rows of a child table for these images, in insertion order.
+    ///
+    /// The query is driven by `image_id` alone on purpose: with `deleted = 0` in the
+    /// WHERE clause SQLite's planner (without statistics) prefers the `deleted` index,
+    /// which every row matches, and a show became a scan of the whole table. Deleted
+    /// rows are few and are dropped here instead; ordering by id is done here too so
+    /// that no engine is tempted to walk the primary key.
+    async fn live_children(
+        &self,
+        table: &str,
+        columns: &str,
+        ids: &[String],
+    ) -> Result<Vec<DbRow>, DbError> {
+        let mut q = SqlBuf::new(&format!(
+            "SELECT id, image_id, deleted, {columns} FROM {table} WHERE image_id IN "
+        ));
+        q.bind_list(ids.iter());
+        let mut rows: Vec<DbRow> = self
+            .fetch(&q)
+            .await?
+            .into_iter()
+            .filter(|r| !r.boolean("deleted"))
+            .collect();
+        rows.sort_by_key(|r| r.int("id").unwrap_or(0));
+        Ok(rows)
+    }
+
     /// Fills properties, tags and locations of `images` with three queries in all.
     pub(crate) async fn load_children(&self, images: &mut [Image]) -> Result<(), DbError> {
         if images.is_empty() {
@@ -70,13 +97,10 @@ impl Db {
             .collect();
         let ids: Vec<String> = images.iter().map(|i| i.id.clone()).collect();
 
-        let mut q =
-            SqlBuf::new("SELECT image_id, name, value FROM image_properties WHERE deleted = ");
-        q.bind(false)
-            .push(" AND image_id IN ")
-            .bind_list(ids.iter())
-            .push(" ORDER BY id");
-        for row in self.fetch(&q).await? {
+        for row in self
+            .live_children("image_properties", "name, value", &ids)
+            .await?
+        {
             if let (Some(i), Some(name)) = (
                 row.text("image_id").and_then(|id| index.get(&id)),
                 row.text("name"),
@@ -86,13 +110,7 @@ impl Db {
                     .insert(name, row.text("value").unwrap_or_default());
             }
         }
-
-        let mut q = SqlBuf::new("SELECT image_id, value FROM image_tags WHERE deleted = ");
-        q.bind(false)
-            .push(" AND image_id IN ")
-            .bind_list(ids.iter())
-            .push(" ORDER BY id");
-        for row in self.fetch(&q).await? {
+        for row in self.live_children("image_tags", "value", &ids).await? {
             if let (Some(i), Some(tag)) = (
                 row.text("image_id").and_then(|id| index.get(&id)),
                 row.text("value"),
@@ -102,15 +120,10 @@ impl Db {
                 }
             }
         }
-
-        let mut q = SqlBuf::new(
-            "SELECT id, image_id, value, meta_data, status FROM image_locations WHERE deleted = ",
-        );
-        q.bind(false)
-            .push(" AND image_id IN ")
-            .bind_list(ids.iter())
-            .push(" ORDER BY id");
-        for row in self.fetch(&q).await? {
+        let locations = self
+            .live_children("image_locations", "value, meta_data, status", &ids)
+            .await?;
+        for row in locations {
             if let Some(i) = row.text("image_id").and_then(|id| index.get(&id)) {
                 images[*i].locations.push(location_from_row(&row));
             }

@@ -37,7 +37,9 @@ pub(crate) fn json_body(body: &Bytes) -> Result<Value, ApiError> {
     }
     let value: Value = serde_json::from_slice(body).map_err(|_| ApiError::malformed_json())?;
     if !(value.is_object() || value.is_array()) {
-        return Err(ApiError::malformed_json());
+        return Err(ApiError::bad_request(
+            "Unexpected body type. Expected list/dict.",
+        ));
     }
     Ok(value)
 }
