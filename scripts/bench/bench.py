@@ -468,7 +468,9 @@ def cmd_measure(a):
     bad = [m for m in want if m not in MEASURE]
     if bad:
         raise SystemExit(f"unknown measurement(s) {bad}; known: {','.join(ALL_MEASUREMENTS)}")
-    res = {"label": a.label, "image_mb": a.image_size / 2**20}
+    res = {"label": a.label, "image_mb": a.image_size / 2**20, "dl_conc": a.dl_conc,
+           "create_conc": a.create_conc, "create_n": a.create_n, "list_images": a.list_images,
+           "list_props": a.list_props, "get_conns": a.get_conns, "get_seconds": a.get_seconds}
     ctx = {
         "url": a.url.rstrip("/"), "http": Http(a.url), "pgid": a.pgid, "db": a.db,
         "image_file": a.image_file, "image_size": os.path.getsize(a.image_file) if a.image_file else 0,
@@ -534,7 +536,8 @@ def cmd_table(a):
     by = {r["label"]: r for r in results}
     labels = [lbl for lbl in ("ours", "upstream") if lbl in by] + [
         lbl for lbl in by if lbl not in ("ours", "upstream")]
-    params = a.params or {}
+    params = dict(results[0])
+    params.update(a.params or {})
     fmtargs = dict(mb=int(params.get("image_mb", 0)), dlc=params.get("dl_conc", "?"),
                    cc=params.get("create_conc", "?"), cn=params.get("create_n", "?"),
                    li=params.get("list_images", "?"), lp=params.get("list_props", "?"),

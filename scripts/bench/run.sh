@@ -79,6 +79,7 @@ for t in curl "$PY" setsid; do command -v "$t" >/dev/null || die "$t is required
 WORK=""
 OURS_PID=""
 UP_PORT=""
+# shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -124,8 +125,8 @@ CONF
     setsid "$OURS_BIN" --config-file "$WORK/ours.conf" --data-dir "$data" \
         >"$WORK/ours.log" 2>&1 </dev/null &
     OURS_PID=$!
-    local i
-    for i in $(seq 1 300); do
+    local _i
+    for _i in $(seq 1 300); do
         kill -0 "$OURS_PID" 2>/dev/null || { tail -20 "$WORK/ours.log" >&2; OURS_PID=""; die "glance-api exited during start-up"; }
         if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/versions"; then return 0; fi
         sleep 0.2
@@ -137,8 +138,8 @@ CONF
 stop_ours() {
     [ -n "$OURS_PID" ] || return 0
     kill -TERM -- "-$OURS_PID" 2>/dev/null || true
-    local i
-    for i in $(seq 1 40); do kill -0 -- "-$OURS_PID" 2>/dev/null || break; sleep 0.25; done
+    local _i
+    for _i in $(seq 1 40); do kill -0 -- "-$OURS_PID" 2>/dev/null || break; sleep 0.25; done
     kill -KILL -- "-$OURS_PID" 2>/dev/null || true
     wait "$OURS_PID" 2>/dev/null || true
     OURS_PID=""
@@ -224,11 +225,9 @@ for s in "${SERVERS[@]}"; do
 done
 
 [ "${#RESULTS[@]}" -gt 0 ] || die "no results"
-PARAMS=$(printf '{"image_mb": %s, "dl_conc": %s, "create_conc": %s, "create_n": %s, "list_images": %s, "list_props": %s, "get_conns": %s}' \
-    "$IMAGE_MB" "$DL_CONC" "$CREATE_CONC" "$CREATE_N" "$LIST_IMAGES" "$LIST_PROPS" "$GET_CONNS")
 echo
 echo "glance-rs benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) CPUs  $(uname -r)  measurements: $MEASURE"
-"$PY" "$BENCH_PY" table --params "$PARAMS" "${RESULTS[@]}"
+"$PY" "$BENCH_PY" table "${RESULTS[@]}"
 if [ -n "$JSON_DIR" ]; then
     mkdir -p "$JSON_DIR"; cp "${RESULTS[@]}" "$JSON_DIR/"; log "raw results copied to $JSON_DIR"
 fi

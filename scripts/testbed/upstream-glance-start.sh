@@ -193,6 +193,8 @@ OS_GLANCE_CONFIG_DIR="$CONF_DIR" setsid "$VENV/bin/uwsgi" --ini "$CONF_DIR/uwsgi
 PID=$!
 echo "$PID" >"$PIDFILE"
 
+# Ready = GET / answers 300 and every worker has loaded the app (lazy-apps:
+# each worker imports Glance itself, which takes seconds and CPU).
 for _ in $(seq 1 180); do
     if ! kill -0 "$PID" 2>/dev/null; then
         log "uwsgi died:"; tail -30 "$DATA/uwsgi.log" >&2; rm -f "$PIDFILE"; exit 1
@@ -200,7 +202,6 @@ for _ in $(seq 1 180); do
     if [ "$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' "http://127.0.0.1:$PORT/")" = 300 ] \
        && grep -q "bound to TCP address 127.0.0.1:$PORT" "$DATA/uwsgi.log" \
        && [ "$(grep -c "WSGI app 0 (mountpoint='') ready" "$DATA/uwsgi.log")" -ge "$WORKERS" ]; then
-        # (lazy-apps: every worker imports the app itself; wait for all of them)
         log "up: http://127.0.0.1:$PORT (uwsgi master pid/pgid $PID; logs $DATA/uwsgi.log, $DATA/glance-api.log)"
         echo "http://127.0.0.1:$PORT"
         exit 0

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stop the upstream Glance started by upstream-glance-start.sh PORT: signals
 # exactly the process group recorded in its pid file (uWSGI master + workers),
-# SIGTERM first, SIGKILL after 10 s (uWSGI's graceful stop can hang ~60 s).
+# SIGINT first (uWSGI's immediate shutdown; a graceful SIGTERM stop can hang
+# ~60 s in a worker), SIGKILL after 10 s.
 #
 # Usage: scripts/testbed/upstream-glance-stop.sh PORT
 # Env:   GLANCE_TESTBED_HOME, UPSTREAM_GLANCE_DATA  as for upstream-glance-start.sh
@@ -21,7 +22,7 @@ fi
 # Signal the group only if PID leads its own group (setsid in the start script).
 PGID="$(ps -o pgid= -p "$PID" | tr -d ' ')"
 if [ "$PGID" = "$PID" ]; then TARGET="-$PID"; else TARGET="$PID"; fi
-kill -TERM -- "$TARGET" 2>/dev/null || true
+kill -INT -- "$TARGET" 2>/dev/null || true
 for _ in $(seq 1 40); do
     kill -0 -- "$TARGET" 2>/dev/null || break
     sleep 0.25

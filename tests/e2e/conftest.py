@@ -135,7 +135,7 @@ def server(tmp_path_factory):
         )
 
     last_error = ""
-    for attempt in range(3):  # a free port can be taken between probe and bind
+    for _attempt in range(3):  # a free port can be taken between probe and bind
         base = tmp_path_factory.mktemp("glance-api")
         data_dir = base / "data"
         data_dir.mkdir()
@@ -162,17 +162,21 @@ def server(tmp_path_factory):
                 break
             time.sleep(0.2)
         if proc.poll() is None and _versions_ok(url):
+            _STARTED.append(srv)
             try:
                 yield srv
             finally:
                 _stop(proc)
-                rc = proc.returncode
-                sys.stderr.write(f"\nglance-api stopped (exit {rc}); log: {log_path}\n")
             return
+        exited = proc.returncode is not None and proc.returncode >= 0
         _stop(proc)
+        why = (
+            f"exited with status {proc.returncode} before answering"
+            if exited
+            else f"did not answer within {START_TIMEOUT:.0f} s"
+        )
         last_error = (
-            f"glance-api ({binary}) did not answer GET {url}/versions within "
-            f"{START_TIMEOUT:.0f} s (exit status {proc.returncode}); log {log_path}:\n"
+            f"glance-api ({binary}) {why} GET {url}/versions; log {log_path}:\n"
             + srv.log_tail()
         )
     pytest.fail(last_error)
@@ -237,12 +241,6 @@ def _client_env() -> dict:
     return env
 
 
-def _close_stdin() -> None:
-    # glanceclient treats any non-tty stdin (even /dev/null) as image data:
-    # run the CLIs with stdin closed, as `cmd <&-` does in a shell.
-    os.close(0)
-
-
 @dataclass
 class Result:
     args: list
@@ -268,15 +266,25 @@ class Cli:
         self.env = _client_env()
 
     def run(self, args: list, check: bool = True) -> Result:
-        p = subprocess.run(
-            [str(a) for a in args],
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_close_stdin,
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=CLI_TIMEOUT,
-        )
+        # stdin must be a terminal. glanceclient and openstackclient treat any
+        # non-tty stdin (even /dev/null) as image data for image-create; and a
+        # closed stdin (`<&-`) is not reliable: the next file or socket the CLI
+        # opens takes fd 0, and then it crashes on sys.stdin being None
+        # (seen with `openstack image create` without --file).  Nothing is
+        # ever written to the pseudo-terminal, so nothing can be read from it.
+        master, slave = os.openpty()
+        try:
+            p = subprocess.run(
+                [str(a) for a in args],
+                stdin=slave,
+                capture_output=True,
+                text=True,
+                env=self.env,
+                timeout=CLI_TIMEOUT,
+            )
+        finally:
+            os.close(slave)
+            os.close(master)
         res = Result(args, p.returncode, p.stdout, p.stderr)
         if check:
             assert res.returncode == 0, f"command failed:\n{res}"
@@ -381,6 +389,17 @@ def cleanup(api):
             api.delete(image_id)
         except requests.RequestException:
             pass
+
+
+_STARTED: list[Server] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for srv in _STARTED:
+        terminalreporter.write_line(f"glance-api log: {srv.log_path}")
+        if exitstatus != 0:
+            terminalreporter.section("glance-api log (last 40 lines)")
+            terminalreporter.write_line(srv.log_tail(40))
 
 
 def pytest_report_header(config):
