@@ -1,16 +1,20 @@
-//! The database connection and the only code that talks to the sqlx driver: it runs
+//! The database connection and the only code that talks to the driver: it runs
 //! [`SqlBuf`]s and turns result rows into engine-neutral [`DbRow`]s. Adding PostgreSQL
 //! and MySQL means adding their arms here; queries elsewhere stay as they are.
+//!
+//! SQLite runs through rusqlite on the blocking thread pool: rows are read straight
+//! from the statement into [`DbRow`]s, one thread hop per statement (an async driver
+//! that copies every value and hands rows over one by one cost ten times more on a
+//! 10,000-row page; decision 7).
 
-use std::str::FromStr;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Column, Row, SqliteConnection, SqlitePool, TypeInfo, ValueRef};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::sql::{parse_sqlite_time, SqlBuf, SqlValue, SQLITE_TIME_FORMAT};
 use crate::DbError;
@@ -33,67 +37,136 @@ impl Default for PoolSettings {
     }
 }
 
-/// A connection pool on one of the supported engines.
+/// A connection pool on one of the supported engines. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    pub(crate) pool: SqlitePool,
+    pool: Arc<SqlitePool>,
+}
+
+struct SqlitePool {
+    /// None: one private in-memory database (a single connection keeps it alive).
+    path: Option<PathBuf>,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+    acquire_timeout: Duration,
+}
+
+/// A connection checked out of the pool; returned when dropped.
+struct Pooled {
+    conn: Option<Connection>,
+    pool: Arc<SqlitePool>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // A connection left inside a transaction (a cancelled request) is closed,
+            // which rolls the transaction back, instead of going back to the pool.
+            if conn.is_autocommit() {
+                if let Ok(mut idle) = self.pool.idle.lock() {
+                    idle.push(conn);
+                }
+            }
+        }
+    }
 }
 
 /// A write transaction. SQLite takes the write lock at `BEGIN IMMEDIATE`, so two
 /// writers queue on the busy timeout instead of deadlocking on a lock upgrade.
+/// Dropped without [`WriteTx::commit`], it rolls back.
 pub struct WriteTx {
-    pub(crate) tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    conn: Pooled,
 }
 
 impl Db {
     /// Connects to a database URL in the forms upstream accepts (`sqlite:///abs/path`,
     /// `sqlite:////abs/path`, `sqlite:///relative`, `sqlite://` for memory).
     pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Db, DbError> {
-        let sqlite_path = sqlite_path_from_url(url)?;
-        let (options, max) = match &sqlite_path {
-            Some(path) => (
-                SqliteConnectOptions::from_str("sqlite://")?
-                    .filename(path)
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal),
-                settings.max_connections,
-            ),
-            // One shared in-memory database: a single connection keeps it alive.
-            None => (SqliteConnectOptions::from_str("sqlite::memory:")?, 1),
+        let path = sqlite_path_from_url(url)?;
+        let max = if path.is_none() {
+            1
+        } else {
+            settings.max_connections.max(1)
         };
-        let options = options
-            .busy_timeout(Duration::from_secs(60))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max)
-            .min_connections(if sqlite_path.is_none() { 1 } else { 0 })
-            .acquire_timeout(settings.acquire_timeout)
-            .idle_timeout(if sqlite_path.is_none() {
-                None
-            } else {
-                Some(settings.idle_timeout)
-            })
-            .max_lifetime(None)
-            .connect_with(options)
-            .await?;
-        Ok(Db { pool })
+        let pool = Arc::new(SqlitePool {
+            path,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(max as usize)),
+            acquire_timeout: settings.acquire_timeout,
+        });
+        let db = Db { pool };
+        // Open one connection now so a bad path fails at start-up, and so an in-memory
+        // database exists for the pool's lifetime.
+        let first = db.acquire().await?;
+        drop(first);
+        Ok(db)
     }
 
-    pub async fn begin_write(&self) -> Result<WriteTx, DbError> {
-        Ok(WriteTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+    async fn acquire(&self) -> Result<Pooled, DbError> {
+        let permit = tokio::time::timeout(
+            self.pool.acquire_timeout,
+            self.pool.permits.clone().acquire_owned(),
+        )
+        .await
+        .map_err(|_| DbError::Backend("timed out waiting for a database connection".into()))?
+        .map_err(|_| DbError::Backend("database pool closed".into()))?;
+        let idle = self.pool.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let path = self.pool.path.clone();
+                tokio::task::spawn_blocking(move || open_connection(path.as_ref()))
+                    .await
+                    .map_err(|e| DbError::Backend(e.to_string()))??
+            }
+        };
+        Ok(Pooled {
+            conn: Some(conn),
+            pool: self.pool.clone(),
+            _permit: permit,
         })
     }
 
+    pub async fn begin_write(&self) -> Result<WriteTx, DbError> {
+        let mut conn = self.acquire().await?;
+        run(&mut conn, |c| {
+            c.execute_batch("BEGIN IMMEDIATE").map_err(DbError::from)
+        })
+        .await?;
+        Ok(WriteTx { conn })
+    }
+
     pub(crate) async fn execute(&self, q: &SqlBuf) -> Result<u64, DbError> {
-        let mut conn = self.pool.acquire().await?;
-        execute_on(&mut conn, q).await
+        let mut conn = self.acquire().await?;
+        let q = q.clone();
+        run(&mut conn, move |c| execute_on(c, &q)).await
     }
 
     pub(crate) async fn fetch(&self, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
-        let mut conn = self.pool.acquire().await?;
-        fetch_on(&mut conn, q).await
+        let mut conn = self.acquire().await?;
+        let q = q.clone();
+        run(&mut conn, move |c| fetch_on(c, &q)).await
+    }
+
+    /// Runs several queries in one read transaction (one consistent snapshot) and one
+    /// trip to the database thread.
+    pub(crate) async fn fetch_batch(
+        &self,
+        queries: Vec<SqlBuf>,
+    ) -> Result<Vec<Vec<DbRow>>, DbError> {
+        let mut conn = self.acquire().await?;
+        run(&mut conn, move |c| {
+            c.execute_batch("BEGIN")?;
+            let results: Result<Vec<_>, DbError> = queries.iter().map(|q| fetch_on(c, q)).collect();
+            c.execute_batch(if results.is_ok() {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            })?;
+            results
+        })
+        .await
     }
 
     /// Runs one statement outside the typed API (schema tools, tests).
@@ -106,25 +179,90 @@ impl Db {
         self.fetch(q).await
     }
 
+    /// Closes idle connections and refuses new ones.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.pool.permits.close();
+        if let Ok(mut idle) = self.pool.idle.lock() {
+            idle.clear();
+        }
     }
 }
 
 impl WriteTx {
     pub(crate) async fn execute(&mut self, q: &SqlBuf) -> Result<u64, DbError> {
-        execute_on(&mut self.tx, q).await
+        let q = q.clone();
+        run(&mut self.conn, move |c| execute_on(c, &q)).await
     }
+
     pub(crate) async fn fetch(&mut self, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
-        fetch_on(&mut self.tx, q).await
+        let q = q.clone();
+        run(&mut self.conn, move |c| fetch_on(c, &q)).await
     }
-    pub async fn commit(self) -> Result<(), DbError> {
-        Ok(self.tx.commit().await?)
+
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        run(&mut self.conn, |c| {
+            c.execute_batch("COMMIT").map_err(DbError::from)
+        })
+        .await
     }
 }
 
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.conn.as_ref() {
+            if !conn.is_autocommit() {
+                // Rolling back releases SQLite's locks at once; it does no I/O in WAL mode.
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+        }
+    }
+}
+
+/// Runs `work` with the pooled connection on the blocking pool. If this future is
+/// dropped midway the connection is lost with the closure (and closed, rolling back),
+/// never returned to the pool half-used.
+async fn run<T: Send + 'static>(
+    pooled: &mut Pooled,
+    work: impl FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, DbError> {
+    let mut conn = pooled
+        .conn
+        .take()
+        .ok_or_else(|| DbError::Backend("connection lost by an interrupted statement".into()))?;
+    let (conn, result) = tokio::task::spawn_blocking(move || {
+        let result = work(&mut conn);
+        (conn, result)
+    })
+    .await
+    .map_err(|e| DbError::Backend(e.to_string()))?;
+    pooled.conn = Some(conn);
+    result
+}
+
+fn open_connection(path: Option<&PathBuf>) -> Result<Connection, DbError> {
+    let conn = match path {
+        Some(path) => {
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI;
+            let conn = Connection::open_with_flags(path, flags)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn
+        }
+        None => Connection::open_in_memory()?,
+    };
+    conn.busy_timeout(Duration::from_secs(60))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // 16 MiB of page cache per connection keeps a list page's child rows in memory.
+    conn.pragma_update(None, "cache_size", -16_384)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
 /// Accepts SQLAlchemy-style SQLite URLs. Returns None for an in-memory database.
-fn sqlite_path_from_url(url: &str) -> Result<Option<std::path::PathBuf>, DbError> {
+fn sqlite_path_from_url(url: &str) -> Result<Option<PathBuf>, DbError> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite+pysqlite://"))
@@ -135,66 +273,61 @@ fn sqlite_path_from_url(url: &str) -> Result<Option<std::path::PathBuf>, DbError
         return Ok(None);
     }
     let path = rest.strip_prefix('/').unwrap_or(rest);
-    Ok(Some(std::path::PathBuf::from(path)))
+    Ok(Some(PathBuf::from(path)))
 }
 
-fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    binds: &'q [SqlValue],
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    for v in binds {
-        query = match v {
-            SqlValue::Null => query.bind(None::<String>),
-            SqlValue::Text(s) => query.bind(s.as_str()),
-            SqlValue::Int(i) => query.bind(*i),
-            SqlValue::Bool(b) => query.bind(*b),
-            SqlValue::Time(t) => query.bind(t.format(SQLITE_TIME_FORMAT).to_string()),
-        };
-    }
-    query
-}
-
-async fn execute_on(conn: &mut SqliteConnection, q: &SqlBuf) -> Result<u64, DbError> {
-    let res = bind_all(sqlx::query(&q.text), &q.binds)
-        .execute(conn)
-        .await?;
-    Ok(res.rows_affected())
-}
-
-async fn fetch_on(conn: &mut SqliteConnection, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
-    let rows = bind_all(sqlx::query(&q.text), &q.binds)
-        .fetch_all(conn)
-        .await?;
-    let Some(first) = rows.first() else {
-        return Ok(Vec::new());
-    };
-    let columns: Arc<[String]> = first
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
-    rows.iter().map(|r| decode_row(r, &columns)).collect()
-}
-
-fn decode_row(row: &SqliteRow, columns: &Arc<[String]>) -> Result<DbRow, DbError> {
-    let mut values = Vec::with_capacity(columns.len());
-    for i in 0..columns.len() {
-        let raw = row.try_get_raw(i)?;
-        let value = if raw.is_null() {
-            SqlValue::Null
-        } else {
-            match raw.type_info().name() {
-                "INTEGER" | "BOOLEAN" => SqlValue::Int(row.try_get_unchecked::<i64, _>(i)?),
-                "REAL" => SqlValue::Int(row.try_get_unchecked::<f64, _>(i)? as i64),
-                _ => SqlValue::Text(row.try_get_unchecked::<String, _>(i)?),
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            SqlValue::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            SqlValue::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            SqlValue::Int(i) => ToSqlOutput::Owned((*i).into()),
+            SqlValue::Bool(b) => ToSqlOutput::Owned((*b as i64).into()),
+            SqlValue::Time(t) => {
+                ToSqlOutput::Owned(t.format(SQLITE_TIME_FORMAT).to_string().into())
             }
-        };
-        values.push(value);
+        })
     }
-    Ok(DbRow {
-        columns: columns.clone(),
-        values,
-    })
+}
+
+fn prepare<'c>(conn: &'c Connection, q: &SqlBuf) -> Result<rusqlite::CachedStatement<'c>, DbError> {
+    tracing::trace!(target: "glance_db::sql", sql = %q.text, "statement");
+    let mut stmt = conn.prepare_cached(&q.text)?;
+    for (i, value) in q.binds.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, value)?;
+    }
+    Ok(stmt)
+}
+
+fn execute_on(conn: &mut Connection, q: &SqlBuf) -> Result<u64, DbError> {
+    let mut stmt = prepare(conn, q)?;
+    Ok(stmt.raw_execute()? as u64)
+}
+
+fn fetch_on(conn: &mut Connection, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
+    let mut stmt = prepare(conn, q)?;
+    let columns: Arc<[String]> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+    let width = columns.len();
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(match row.get_ref(i)? {
+                ValueRef::Null => SqlValue::Null,
+                ValueRef::Integer(v) => SqlValue::Int(v),
+                ValueRef::Real(v) => SqlValue::Int(v as i64),
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    SqlValue::Text(String::from_utf8_lossy(t).into_owned())
+                }
+            });
+        }
+        out.push(DbRow {
+            columns: columns.clone(),
+            values,
+        });
+    }
+    Ok(out)
 }
 
 /// One result row, independent of the engine.

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use glance_domain::{Image, ImageStatus};
 
-use crate::rows::{image_from_row, IMAGE_COLUMNS};
+use crate::rows::{child_queries, fill_children, image_from_row, IMAGE_COLUMNS};
 use crate::sql::{SqlBuf, SqlValue};
 use crate::{now, Db, DbError, WriteTx};
 
@@ -83,12 +83,16 @@ impl Db {
             "SELECT {IMAGE_COLUMNS} FROM images WHERE images.id = "
         ));
         q.bind(id).push(" AND images.deleted = ").bind(false);
-        let rows = self.fetch(&q).await?;
+        // The image and its child rows in one round trip (the id is known up front).
+        let mut batch = vec![q];
+        batch.extend(child_queries(&[id.to_string()]));
+        let mut results = self.fetch_batch(batch).await?.into_iter();
+        let rows = results.next().unwrap_or_default();
         let Some(row) = rows.first() else {
             return Ok(None);
         };
         let mut images = vec![image_from_row(row)?];
-        self.load_children(&mut images).await?;
+        fill_children(&mut images, results.collect());
         Ok(images.pop())
     }
 

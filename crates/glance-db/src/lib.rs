@@ -34,17 +34,21 @@ pub enum DbError {
     #[error("corrupt row: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
-    Backend(sqlx::Error),
+    Backend(String),
 }
 
-impl From<sqlx::Error> for DbError {
-    fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(err, _) = &e {
+            let unique = [
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE,
+                rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY,
+            ];
+            if unique.contains(&err.extended_code) {
                 return DbError::Duplicate;
             }
         }
-        DbError::Backend(e)
+        DbError::Backend(e.to_string())
     }
 }
 

@@ -57,77 +57,78 @@ pub(crate) fn image_from_row(row: &DbRow) -> Result<Image, DbError> {
     })
 }
 
-impl Db {
-    /// The non-deleted rows of a child table for these images, in insertion order.
-    ///
-    /// The query is driven by `image_id` alone on purpose: with `deleted = 0` in the
-    /// WHERE clause SQLite's planner (without statistics) prefers the `deleted` index,
-    /// which every row matches, and a show became a scan of the whole table. Deleted
-    /// rows are few and are dropped here instead; ordering by id is done here too so
-    /// that no engine is tempted to walk the primary key.
-    async fn live_children(
-        &self,
-        table: &str,
-        columns: &str,
-        ids: &[String],
-    ) -> Result<Vec<DbRow>, DbError> {
-        let mut q = SqlBuf::new(&format!(
-            "SELECT id, image_id, deleted, {columns} FROM {table} WHERE image_id IN "
-        ));
-        q.bind_list(ids.iter());
-        let mut rows: Vec<DbRow> = self
-            .fetch(&q)
-            .await?
-            .into_iter()
-            .filter(|r| !r.boolean("deleted"))
-            .collect();
-        rows.sort_by_key(|r| r.int("id").unwrap_or(0));
-        Ok(rows)
-    }
+/// The child tables of an image and the columns read from each.
+const CHILD_TABLES: [(&str, &str); 3] = [
+    ("image_properties", "name, value"),
+    ("image_tags", "value"),
+    ("image_locations", "value, meta_data, status"),
+];
 
-    /// Fills properties, tags and locations of `images` with three queries in all.
+/// Queries for the child rows of these images, one per table in [`CHILD_TABLES`] order.
+///
+/// Each is driven by `image_id` alone on purpose: with `deleted = 0` in the WHERE
+/// clause SQLite's planner (without statistics) prefers the `deleted` index, which every
+/// row matches. Deleted rows are few and are dropped in [`fill_children`], which also
+/// orders by id so that no engine is tempted to walk the primary key.
+pub(crate) fn child_queries(ids: &[String]) -> Vec<SqlBuf> {
+    CHILD_TABLES
+        .iter()
+        .map(|(table, columns)| {
+            let mut q = SqlBuf::new(&format!(
+                "SELECT id, image_id, deleted, {columns} FROM {table} WHERE image_id IN "
+            ));
+            q.bind_list(ids.iter());
+            q
+        })
+        .collect()
+}
+
+/// Attaches the results of [`child_queries`] to their images.
+pub(crate) fn fill_children(images: &mut [Image], results: Vec<Vec<DbRow>>) {
+    let index: HashMap<String, usize> = images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| (img.id.clone(), i))
+        .collect();
+    for (table, mut rows) in results.into_iter().enumerate() {
+        rows.retain(|r| !r.boolean("deleted"));
+        rows.sort_by_key(|r| r.int("id").unwrap_or(0));
+        for row in rows {
+            let Some(&i) = row.text("image_id").and_then(|id| index.get(&id)) else {
+                continue;
+            };
+            let image = &mut images[i];
+            match table {
+                0 => {
+                    if let Some(name) = row.text("name") {
+                        image
+                            .properties
+                            .insert(name, row.text("value").unwrap_or_default());
+                    }
+                }
+                1 => {
+                    if let Some(tag) = row.text("value") {
+                        if !image.tags.contains(&tag) {
+                            image.tags.push(tag);
+                        }
+                    }
+                }
+                _ => image.locations.push(location_from_row(&row)),
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Fills properties, tags and locations of `images`: three queries in one round
+    /// trip to the database thread.
     pub(crate) async fn load_children(&self, images: &mut [Image]) -> Result<(), DbError> {
         if images.is_empty() {
             return Ok(());
         }
-        let index: HashMap<String, usize> = images
-            .iter()
-            .enumerate()
-            .map(|(i, img)| (img.id.clone(), i))
-            .collect();
         let ids: Vec<String> = images.iter().map(|i| i.id.clone()).collect();
-
-        for row in self
-            .live_children("image_properties", "name, value", &ids)
-            .await?
-        {
-            if let (Some(i), Some(name)) = (
-                row.text("image_id").and_then(|id| index.get(&id)),
-                row.text("name"),
-            ) {
-                images[*i]
-                    .properties
-                    .insert(name, row.text("value").unwrap_or_default());
-            }
-        }
-        for row in self.live_children("image_tags", "value", &ids).await? {
-            if let (Some(i), Some(tag)) = (
-                row.text("image_id").and_then(|id| index.get(&id)),
-                row.text("value"),
-            ) {
-                if !images[*i].tags.contains(&tag) {
-                    images[*i].tags.push(tag);
-                }
-            }
-        }
-        let locations = self
-            .live_children("image_locations", "value, meta_data, status", &ids)
-            .await?;
-        for row in locations {
-            if let Some(i) = row.text("image_id").and_then(|id| index.get(&id)) {
-                images[*i].locations.push(location_from_row(&row));
-            }
-        }
+        let results = self.fetch_batch(child_queries(&ids)).await?;
+        fill_children(images, results);
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! A list request runs a bounded number of SQL statements, whatever the page size:
-//! no query per image. Counted from sqlx's per-statement `sqlx::query` events (the
+//! no query per image. Counted from the per-statement `glance_db::sql` trace events (the
 //! only test in this binary, so the global subscriber sees no other test's queries).
 mod common;
 
@@ -15,7 +15,7 @@ struct CountStatements(Arc<AtomicUsize>);
 
 impl<S: tracing::Subscriber> Layer<S> for CountStatements {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() == "sqlx::query" {
+        if event.metadata().target() == "glance_db::sql" {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -57,7 +57,7 @@ async fn list_statements_are_bounded() {
     let small = statements("/v2/images?limit=2&tag=a&k1=v".into()).await;
     let large = statements("/v2/images?limit=40&tag=a&k1=v".into()).await;
     let paged = statements(format!("/v2/images?limit=40&marker={}", ids[39])).await;
-    assert!(small > 0, "sqlx statement events are counted");
+    assert!(small > 0, "statement events are counted");
     assert_eq!(
         small, large,
         "the number of statements does not grow with the page"

@@ -8,6 +8,11 @@ use clap::Parser;
 use glance_config::{load, LoadOptions};
 use tracing_subscriber::EnvFilter;
 
+// Listing and rendering a page of 1,000 images makes tens of thousands of small
+// allocations; mimalloc serves them markedly faster than glibc malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "glance-api", version, about = "OpenStack Image API server")]
 struct Args {
