@@ -27,8 +27,18 @@ struct Args {
     data_dir: Option<PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One clear line with the whole cause chain; no backtrace for operators.
+            eprintln!("glance-api: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
     let settings = load(&LoadOptions {
         config_files: args.config_file,
         config_dirs: args.config_dir,

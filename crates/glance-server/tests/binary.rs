@@ -1,0 +1,107 @@
+//! The `glance-api` binary itself: the no-argument embedded default and start-up errors.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_glance-api");
+
+/// A minimal HTTP GET over loopback (no client library needed).
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn no_arguments_serves_the_embedded_default_on_9292() {
+    // The port must be ours: otherwise another server could answer for us.
+    drop(
+        std::net::TcpListener::bind(("127.0.0.1", 9292))
+            .expect("port 9292 is free for this test (stop whatever listens there)"),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .current_dir(home.path())
+        // An empty HOME keeps a developer's own ~/.glance config out of the test.
+        .env("HOME", home.path())
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut versions = None;
+    while Instant::now() < deadline {
+        if let Some(r) = http_get(9292, "/versions") {
+            versions = Some(r);
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let versions = versions.unwrap_or_else(|| panic!("no answer on 127.0.0.1:9292; log:\n{log}"));
+    assert!(versions.starts_with("HTTP/1.1 200"), "{versions}");
+    assert!(versions.contains("\"CURRENT\""), "{versions}");
+    let data = home.path().join("glance-data");
+    assert!(
+        data.join("glance.sqlite").is_file(),
+        "database created under ./glance-data"
+    );
+    assert!(
+        data.join("images").is_dir(),
+        "image directory created under ./glance-data"
+    );
+    let serving: Vec<&str> = log.lines().filter(|l| l.contains("serving on")).collect();
+    assert_eq!(serving.len(), 1, "one line says where: {log}");
+    assert!(serving[0].contains("http://127.0.0.1:9292"), "{log}");
+    assert!(serving[0].contains("glance-data"), "{log}");
+}
+
+#[test]
+fn a_malformed_option_is_a_clear_startup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("glance-api.conf");
+    std::fs::write(&conf, "[DEFAULT]\nbind_port = 0\nimage_size_cap = lots\n").unwrap();
+    let output = Command::new(BIN)
+        .arg("--config-file")
+        .arg(&conf)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let first = BufReader::new(stderr.as_bytes())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert!(first.contains("image_size_cap"), "{stderr}");
+    assert!(first.contains("lots"), "{stderr}");
+    assert!(
+        !stderr.contains("backtrace"),
+        "no backtrace for operators: {stderr}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing created on a bad config"
+    );
+}
