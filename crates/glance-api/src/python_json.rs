@@ -60,9 +60,10 @@ impl Formatter for PythonFormatter {
     }
 }
 
-/// Serializes `value` with Python's layout.
-pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
+/// Serializes `value` with Python's layout into a buffer of `capacity` bytes to start
+/// with (a good guess saves the copies of a growing buffer on big bodies).
+pub fn to_vec<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
     value
         .serialize(&mut ser)
@@ -78,7 +79,7 @@ mod tests {
     fn matches_python_dumps() {
         let v = json!({"a": [1, 2], "b": {"c": null}, "d": "é😀\n\"", "e": true});
         assert_eq!(
-            String::from_utf8(super::to_vec(&v)).unwrap(),
+            String::from_utf8(super::to_vec(&v, 0)).unwrap(),
             r#"{"a": [1, 2], "b": {"c": null}, "d": "\u00e9\ud83d\ude00\n\"", "e": true}"#
         );
     }

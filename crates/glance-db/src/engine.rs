@@ -249,6 +249,9 @@ fn open_connection(path: Option<&PathBuf>) -> Result<Connection, DbError> {
             let conn = Connection::open_with_flags(path, flags)?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
+            // Read pages through a shared memory map instead of copying each into
+            // every connection's page cache (the list path reads thousands of rows).
+            conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
             conn
         }
         None => Connection::open_in_memory()?,
@@ -349,6 +352,14 @@ impl DbRow {
             .position(|c| c == name)
             .map(|i| &self.values[i])
             .unwrap_or(&SqlValue::Null)
+    }
+
+    /// A text column borrowed (None for NULL and non-text values).
+    pub fn str(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            SqlValue::Text(s) => Some(s.as_str()),
+            _ => None,
+        }
     }
 
     pub fn text(&self, name: &str) -> Option<String> {

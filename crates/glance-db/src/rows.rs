@@ -92,24 +92,23 @@ pub(crate) fn fill_children(images: &mut [Image], results: Vec<Vec<DbRow>>) {
         .collect();
     for (table, mut rows) in results.into_iter().enumerate() {
         rows.retain(|r| !r.boolean("deleted"));
-        rows.sort_by_key(|r| r.int("id").unwrap_or(0));
+        rows.sort_by_cached_key(|r| r.int("id").unwrap_or(0));
         for row in rows {
-            let Some(&i) = row.text("image_id").and_then(|id| index.get(&id)) else {
+            let Some(&i) = row.str("image_id").and_then(|id| index.get(id)) else {
                 continue;
             };
             let image = &mut images[i];
             match table {
                 0 => {
-                    if let Some(name) = row.text("name") {
-                        image
-                            .properties
-                            .insert(name, row.text("value").unwrap_or_default());
+                    if let Some(name) = row.str("name") {
+                        let value = row.str("value").unwrap_or_default().to_string();
+                        image.properties.insert(name.to_string(), value);
                     }
                 }
                 1 => {
-                    if let Some(tag) = row.text("value") {
-                        if !image.tags.contains(&tag) {
-                            image.tags.push(tag);
+                    if let Some(tag) = row.str("value") {
+                        if !image.tags.iter().any(|t| t == tag) {
+                            image.tags.push(tag.to_string());
                         }
                     }
                 }
@@ -127,12 +126,31 @@ impl Db {
             return Ok(());
         }
         let ids: Vec<String> = images.iter().map(|i| i.id.clone()).collect();
-        let results = self.fetch_batch(child_queries(&ids)).await?;
+        // A big page is read as two halves on two connections at once: the child rows
+        // are thousands of index-then-table lookups, and a second core halves the wait.
+        let results = if ids.len() >= PARALLEL_PAGE {
+            let (a, b) = ids.split_at(ids.len() / 2);
+            let (ra, rb) = tokio::join!(
+                self.fetch_batch(child_queries(a)),
+                self.fetch_batch(child_queries(b))
+            );
+            ra?.into_iter()
+                .zip(rb?)
+                .map(|(mut x, y)| {
+                    x.extend(y);
+                    x
+                })
+                .collect()
+        } else {
+            self.fetch_batch(child_queries(&ids)).await?
+        };
         fill_children(images, results);
         Ok(())
     }
 }
 
+/// Pages at least this big read their child rows in two parallel halves.
+const PARALLEL_PAGE: usize = 200;
 fn location_from_row(row: &DbRow) -> Location {
     // Upstream stores meta_data as JSON text.
     let metadata = row

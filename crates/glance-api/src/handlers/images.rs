@@ -7,12 +7,11 @@ use axum::Extension;
 use bytes::Bytes;
 use glance_auth::RequestContext;
 use glance_domain::patch::{parse_patch, PatchDialect, MEDIA_TYPE_V2_0, MEDIA_TYPE_V2_1};
-use serde_json::{json, Value};
 
 use super::{json_body, reject_body};
 use crate::error::ApiError;
 use crate::router::AppState;
-use crate::views::{image_json, json_response};
+use crate::views::{json_response, json_response_sized, ImageView};
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -23,7 +22,13 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult {
     let image = state.glance.create_image(&ctx, json_body(&body)?).await?;
-    let mut response = json_response(StatusCode::CREATED, &image_json(&image, state.view));
+    let mut response = json_response(
+        StatusCode::CREATED,
+        &ImageView {
+            image: &image,
+            opts: state.view,
+        },
+    );
     let h = response.headers_mut();
     let host = headers
         .get(header::HOST)
@@ -63,7 +68,10 @@ pub async fn show(
     let image = state.glance.get_image(&ctx, &id).await?;
     Ok(json_response(
         StatusCode::OK,
-        &image_json(&image, state.view),
+        &ImageView {
+            image: &image,
+            opts: state.view,
+        },
     ))
 }
 
@@ -77,37 +85,54 @@ pub async fn list(
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
     let page = state.glance.list_images(&ctx, &params).await?;
-    let images: Vec<Value> = page
-        .images
-        .iter()
-        .map(|i| image_json(i, state.view))
-        .collect();
     let mut link_params = link_params(&params);
     let first = images_link(&link_params);
-    let mut body = json!({
-        "images": images,
-        "first": first,
-        "schema": "/v2/schemas/images",
+    let next = page.next_marker.as_deref().map(|marker| {
+        link_params.push(("marker", marker));
+        images_link(&link_params)
     });
-    if let Some(marker) = page.next_marker {
-        link_params.push(("marker", marker.as_str()));
-        body["next"] = images_link(&link_params).into();
-    }
-    Ok(json_response(StatusCode::OK, &body))
+    // About 700 bytes per image plus its extra properties.
+    let size_hint: usize = page
+        .images
+        .iter()
+        .map(|i| 800 + 48 * i.properties.len())
+        .sum();
+    let body = ImageList {
+        images: page
+            .images
+            .iter()
+            .map(|image| ImageView {
+                image,
+                opts: state.view,
+            })
+            .collect(),
+        first,
+        schema: "/v2/schemas/images",
+        next,
+    };
+    Ok(json_response_sized(StatusCode::OK, &body, size_hint + 256))
 }
 
-/// The request's parameters as upstream's serializer sees them (`dict(request.params)`):
-/// one entry per name, in order of first appearance, holding the last value; without
-/// `marker`.
+/// The body of `GET /v2/images`, in upstream's key order.
+#[derive(serde::Serialize)]
+struct ImageList<'a> {
+    images: Vec<ImageView<'a>>,
+    first: String,
+    schema: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+}
+
+/// The request's parameters for the `first`/`next` links: every pair in request order,
+/// without `marker`. Upstream builds them from a dict, so a repeated parameter (two
+/// `tag=`) keeps only its last value and the next page is filtered differently from the
+/// first; we keep them all (docs/COMPATIBILITY.md).
 fn link_params(params: &[(String, String)]) -> Vec<(&str, &str)> {
-    let mut out: Vec<(&str, &str)> = Vec::new();
-    for (k, v) in params.iter().filter(|(k, _)| k != "marker") {
-        match out.iter_mut().find(|(name, _)| *name == k.as_str()) {
-            Some(slot) => slot.1 = v.as_str(),
-            None => out.push((k.as_str(), v.as_str())),
-        }
-    }
-    out
+    params
+        .iter()
+        .filter(|(k, _)| k != "marker")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }
 
 /// `/v2/images` with the parameters encoded as Python's `urlencode` does.
@@ -169,7 +194,10 @@ pub async fn update(
     let image = state.glance.update_image(&ctx, &id, &ops, dialect).await?;
     Ok(json_response(
         StatusCode::OK,
-        &image_json(&image, state.view),
+        &ImageView {
+            image: &image,
+            opts: state.view,
+        },
     ))
 }
 
