@@ -6,7 +6,6 @@ mod writer;
 
 use std::fs::File;
 use std::io::ErrorKind;
-use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -19,7 +18,7 @@ use writer::FsWriter;
 
 /// Download chunk size: large enough that per-chunk overhead (a blocking-pool hop)
 /// is negligible, small enough that a slow client pins little memory.
-const READ_CHUNK_BYTES: u64 = 1 << 20;
+const READ_CHUNK_BYTES: u64 = 2 << 20;
 
 /// Schemes upstream registers for this driver.
 const SCHEMES: [&str; 2] = ["file://", "filesystem://"];
@@ -215,10 +214,12 @@ impl Store for FilesystemStore {
                 )))
             }
         };
-        Ok(ObjectReader {
-            total_size,
-            stream: read_stream(Arc::new(file), start, end).boxed(),
-        })
+        let stream = if end > start {
+            mapped_stream(&file, start, end)?.boxed()
+        } else {
+            stream::empty().boxed()
+        };
+        Ok(ObjectReader { total_size, stream })
     }
 
     async fn size(&self, location: &str) -> Result<u64, StoreError> {
@@ -248,47 +249,103 @@ impl Store for FilesystemStore {
     }
 }
 
-/// Streams `[start, end)` of `file` in `READ_CHUNK_BYTES` pieces, each read on the
-/// blocking pool. One pool hop per chunk rather than a thread per download: a client
-/// that reads slowly then holds no thread at all between chunks.
-fn read_stream(
-    file: Arc<File>,
+/// Streams `[start, end)` of `file` from a read-only memory map in `READ_CHUNK_BYTES`
+/// pieces. Each piece is a view of the page cache, so the only copy of the data is the
+/// kernel's into the socket (no read into a buffer first). Before a piece is handed
+/// over, its pages are made resident on the blocking pool (`MADV_POPULATE_READ`), so
+/// the async thread that writes it to the socket never waits for the disk, and a file
+/// that shrank is reported as an error instead of faulting.
+///
+/// Committed objects are never written again (uploads go to a temp name and are linked
+/// into place), which is what makes mapping them sound; see decision 8.
+fn mapped_stream(
+    file: &File,
     start: u64,
     end: u64,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
-    stream::unfold(start, move |pos| {
-        let file = Arc::clone(&file);
+) -> Result<
+    impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    StoreError,
+> {
+    // SAFETY: the mapping is read-only and the file is a committed object of this store,
+    // which nothing truncates or rewrites (see above).
+    let map = Arc::new(unsafe { memmap2::Mmap::map(file) }.map_err(StoreError::Io)?);
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(stream::unfold(start, move |pos| {
+        let map = Arc::clone(&map);
         async move {
             if pos >= end {
                 return None;
             }
-            let len = (end - pos).min(READ_CHUNK_BYTES);
-            let read = tokio::task::spawn_blocking(move || read_chunk(&file, pos, len))
-                .await
-                .unwrap_or_else(|e| Err(std::io::Error::other(e)));
-            match read {
-                Ok(chunk) => Some((Ok(chunk), pos + len)),
+            let len = (end - pos).min(READ_CHUNK_BYTES) as usize;
+            let offset = pos as usize;
+            let resident = {
+                let map = Arc::clone(&map);
+                tokio::task::spawn_blocking(move || populate(&map, offset, len))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            };
+            match resident {
+                Ok(()) => {
+                    let chunk = Bytes::from_owner(MappedChunk { map, offset, len });
+                    Some((Ok(chunk), pos + len as u64))
+                }
                 // Report once, then end the stream.
                 Err(err) => Some((Err(err), end)),
             }
         }
-    })
+    }))
 }
 
-/// Reads exactly `len` bytes at `pos` (positional reads, so no shared cursor).
-fn read_chunk(file: &File, pos: u64, len: u64) -> std::io::Result<Bytes> {
-    let mut buf = vec![0u8; len as usize];
-    file.read_exact_at(&mut buf, pos).map_err(|e| {
-        if e.kind() == ErrorKind::UnexpectedEof {
-            std::io::Error::new(
-                ErrorKind::UnexpectedEof,
-                "image file shrank while being read",
-            )
-        } else {
-            e
+/// Faults a range of the map in (reading from disk as needed) on the calling thread.
+fn populate(map: &memmap2::Mmap, offset: usize, len: usize) -> std::io::Result<()> {
+    match map.advise_range(memmap2::Advice::PopulateRead, offset, len) {
+        Ok(()) => Ok(()),
+        // Kernels before 5.14 lack MADV_POPULATE_READ: touch one byte per page instead.
+        Err(e) if e.raw_os_error() == Some(22) => {
+            let bytes = &map[offset..offset + len];
+            let mut sum = 0u8;
+            for i in (0..len).step_by(4096) {
+                sum = sum.wrapping_add(bytes[i]);
+            }
+            std::hint::black_box(sum);
+            Ok(())
         }
-    })?;
-    Ok(Bytes::from(buf))
+        Err(e) => Err(std::io::Error::new(
+            ErrorKind::UnexpectedEof,
+            format!("image file could not be read (did it shrink?): {e}"),
+        )),
+    }
+}
+
+/// One chunk of a mapped object; keeps the mapping alive while the chunk is in flight.
+struct MappedChunk {
+    map: Arc<memmap2::Mmap>,
+    offset: usize,
+    len: usize,
+}
+
+impl AsRef<[u8]> for MappedChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.map[self.offset..self.offset + self.len]
+    }
+}
+
+impl Drop for MappedChunk {
+    /// Once a chunk has been sent, drop its pages from this process's page tables so
+    /// that memory stays flat whatever the image size (the data stays in the page
+    /// cache for other readers).
+    fn drop(&mut self) {
+        // SAFETY: the mapping is a read-only view of a file; after MADV_DONTNEED a
+        // later access (say, by a chunk sharing the boundary page) faults the same bytes
+        // back in from the file.
+        let _ = unsafe {
+            self.map.unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                self.offset,
+                self.len,
+            )
+        };
+    }
 }
 
 // errno values shared by Linux and the BSDs (EDQUOT differs, so it is per target).

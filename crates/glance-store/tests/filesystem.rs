@@ -5,6 +5,7 @@ mod common;
 
 use bytes::Bytes;
 use common::{entries, pattern, read_all, store, IMAGE_ID};
+use futures_util::StreamExt;
 use glance_store::{ByteRange, Store, StoreError};
 
 #[tokio::test]
@@ -236,4 +237,74 @@ async fn datadir_through_a_symlink() {
     let real = std::fs::canonicalize(&real).unwrap();
     let real_location = format!("file://{}/{IMAGE_ID}", real.display());
     assert_eq!(s.size(&real_location).await.unwrap(), 0);
+}
+
+/// Objects are served from a memory map. A file cut short behind the store's back
+/// (never done by the store itself) must end the stream with an error, not bring the
+/// process down with SIGBUS.
+#[tokio::test]
+async fn an_object_truncated_behind_our_back_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    let data = pattern(6 * 1024 * 1024);
+    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    w.write(Bytes::from(data.clone())).await.unwrap();
+    let location = w.commit().await.unwrap();
+
+    let mut reader = s.open(&location, None).await.unwrap();
+    let first = reader.stream.next().await.unwrap().unwrap();
+    assert_eq!(&first[..], &data[..first.len()]);
+    drop(first);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join(IMAGE_ID))
+        .unwrap()
+        .set_len(1024)
+        .unwrap();
+    let mut saw_error = false;
+    while let Some(item) = reader.stream.next().await {
+        if item.is_err() {
+            saw_error = true;
+            break;
+        }
+    }
+    assert!(saw_error, "the shrunk file is reported");
+}
+
+/// Memory stays flat while a big object streams: chunks already sent are unmapped.
+#[tokio::test]
+async fn streaming_a_big_object_keeps_memory_flat() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    let chunk = Bytes::from(pattern(1024 * 1024));
+    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    for _ in 0..256 {
+        w.write(chunk.clone()).await.unwrap();
+    }
+    let location = w.commit().await.unwrap();
+    let rss = || {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            })
+            .unwrap_or(0)
+    };
+    let before = rss();
+    let mut reader = s.open(&location, None).await.unwrap();
+    let mut peak = before;
+    let mut total = 0usize;
+    while let Some(item) = reader.stream.next().await {
+        total += item.unwrap().len();
+        peak = peak.max(rss());
+    }
+    assert_eq!(total, 256 * 1024 * 1024);
+    // 256 MiB went through; resident memory grew by far less than that.
+    assert!(
+        peak - before < 64 * 1024,
+        "RSS grew by {} KiB",
+        peak - before
+    );
 }
