@@ -189,53 +189,27 @@ pub enum ListResult {
 
 impl Db {
     pub async fn list_images(&self, query: &ImageListQuery) -> Result<ListResult, DbError> {
-        let mut q = SqlBuf::new(&format!(
-            "SELECT {IMAGE_COLUMNS} FROM images WHERE images.deleted = "
-        ));
-        q.bind(false).push(" AND images.status <> ").bind("killed");
-        push_visibility(&mut q, &query.scope);
-        for condition in &query.conditions {
-            q.push(" AND ");
-            push_condition(&mut q, condition);
-        }
-        if let Some(marker) = &query.marker {
-            // Admins may page on from a deleted image; others may not (as upstream).
-            let mut mq = SqlBuf::new(&format!(
-                "SELECT {IMAGE_COLUMNS} FROM images WHERE images.id = "
-            ));
-            mq.bind(marker.as_str());
-            if !query.scope.is_admin {
-                mq.push(" AND images.deleted = ").bind(false);
+        let marker_row = match &query.marker {
+            None => None,
+            Some(marker) => {
+                // Admins may page on from a deleted image; others may not (as upstream).
+                let mut mq = SqlBuf::new(&format!(
+                    "SELECT {IMAGE_COLUMNS} FROM images WHERE images.id = "
+                ));
+                mq.bind(marker.as_str());
+                if !query.scope.is_admin {
+                    mq.push(" AND images.deleted = ").bind(false);
+                }
+                let Some(row) = self.fetch(&mq).await?.into_iter().next() else {
+                    return Ok(ListResult::MarkerNotFound);
+                };
+                if !self.marker_visible(&query.scope, &row).await? {
+                    return Ok(ListResult::MarkerNotVisible);
+                }
+                Some(row)
             }
-            let rows = self.fetch(&mq).await?;
-            let Some(marker_row) = rows.first() else {
-                return Ok(ListResult::MarkerNotFound);
-            };
-            if !self.marker_visible(&query.scope, marker_row).await? {
-                return Ok(ListResult::MarkerNotVisible);
-            }
-            q.push(" AND ");
-            push_after_marker(&mut q, &query.sort, |col| marker_row.value(col.name()));
-        }
-        q.push(" ORDER BY ");
-        for (i, (col, dir)) in query.sort.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            let d = if *dir == SortDir::Asc {
-                " ASC"
-            } else {
-                " DESC"
-            };
-            // NULL sorts as the smallest value on every engine.
-            if col.nullable() {
-                q.push(&format!("({} IS NOT NULL){d}, ", col.qualified()));
-            }
-            q.push(&col.qualified()).push(d);
-        }
-        q.push(" LIMIT ")
-            .bind(query.limit.min(i64::MAX as u64) as i64);
-        let rows = self.fetch(&q).await?;
+        };
+        let rows = self.fetch(&page_query(query, marker_row.as_ref())).await?;
         let mut images = rows
             .iter()
             .map(image_from_row)
@@ -243,6 +217,56 @@ impl Db {
         self.load_children(&mut images).await?;
         Ok(ListResult::Page(images))
     }
+
+    /// SQLite's plan for the page query of `query` (without a marker), one line per
+    /// step: for tests and operators checking that listing stays on its indexes.
+    pub async fn explain_list(&self, query: &ImageListQuery) -> Result<Vec<String>, DbError> {
+        let page = page_query(query, None);
+        let mut q = SqlBuf::new(&format!("EXPLAIN QUERY PLAN {}", page.text));
+        q.binds = page.binds;
+        Ok(self
+            .fetch(&q)
+            .await?
+            .iter()
+            .filter_map(|r| r.text("detail"))
+            .collect())
+    }
+}
+
+/// The page query: visibility, filters, keyset condition after the marker, order, limit.
+fn page_query(query: &ImageListQuery, marker_row: Option<&DbRow>) -> SqlBuf {
+    let mut q = SqlBuf::new(&format!(
+        "SELECT {IMAGE_COLUMNS} FROM images WHERE images.deleted = "
+    ));
+    q.bind(false).push(" AND images.status <> ").bind("killed");
+    push_visibility(&mut q, &query.scope);
+    for condition in &query.conditions {
+        q.push(" AND ");
+        push_condition(&mut q, condition);
+    }
+    if let Some(marker_row) = marker_row {
+        q.push(" AND ");
+        push_after_marker(&mut q, &query.sort, |col| marker_row.value(col.name()));
+    }
+    q.push(" ORDER BY ");
+    for (i, (col, dir)) in query.sort.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        let d = if *dir == SortDir::Asc {
+            " ASC"
+        } else {
+            " DESC"
+        };
+        // NULL sorts as the smallest value on every engine.
+        if col.nullable() {
+            q.push(&format!("({} IS NOT NULL){d}, ", col.qualified()));
+        }
+        q.push(&col.qualified()).push(d);
+    }
+    q.push(" LIMIT ")
+        .bind(query.limit.min(i64::MAX as u64) as i64);
+    q
 }
 
 impl Db {
