@@ -4,10 +4,8 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
-use common::{TestResponse, TestServer};
+use common::{TestResponse, TestServer, TRUSTED};
 use serde_json::{json, Value};
-
-const TRUSTED: &str = "[paste_deploy]\nflavor = trusted-auth\n";
 
 /// A request as `project` with the given roles (trusted-auth servers).
 async fn call(

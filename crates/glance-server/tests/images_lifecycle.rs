@@ -2,91 +2,9 @@
 //! reader and the admin. Who sees which image is in `images_visibility.rs`.
 mod common;
 
-use axum::body::Body;
 use axum::http::{Method, StatusCode};
-use common::{TestResponse, TestServer};
-use serde_json::{json, Value};
-
-const TRUSTED: &str = "[paste_deploy]\nflavor = trusted-auth\n";
-
-/// Requests as one project with given roles.
-struct Caller<'a> {
-    s: &'a TestServer,
-    headers: Vec<(String, String)>,
-}
-
-impl<'a> Caller<'a> {
-    fn new(s: &'a TestServer, project: &str, roles: &str) -> Self {
-        let mut headers = common::as_project(project, roles);
-        headers.push(("accept".into(), "application/json".into()));
-        Caller { s, headers }
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        uri: &str,
-        body: Option<Vec<u8>>,
-        content_type: &str,
-    ) -> TestResponse {
-        let mut h: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        if body.is_some() {
-            h.push(("content-type", content_type));
-        }
-        self.s
-            .request(
-                method,
-                uri,
-                &h,
-                body.map(Body::from).unwrap_or_else(Body::empty),
-            )
-            .await
-    }
-
-    async fn json(&self, method: Method, uri: &str, body: Value) -> TestResponse {
-        self.send(
-            method,
-            uri,
-            Some(body.to_string().into_bytes()),
-            "application/json",
-        )
-        .await
-    }
-
-    async fn get(&self, uri: &str) -> TestResponse {
-        self.send(Method::GET, uri, None, "").await
-    }
-
-    async fn post(&self, uri: &str) -> TestResponse {
-        self.send(Method::POST, uri, None, "").await
-    }
-
-    async fn delete(&self, uri: &str) -> TestResponse {
-        self.send(Method::DELETE, uri, None, "").await
-    }
-
-    async fn create(&self, body: Value) -> String {
-        let r = self.json(Method::POST, "/v2/images", body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        r.json()["id"].as_str().unwrap().to_string()
-    }
-
-    async fn upload(&self, id: &str, data: &[u8]) {
-        let r = self
-            .send(
-                Method::PUT,
-                &format!("/v2/images/{id}/file"),
-                Some(data.to_vec()),
-                "application/octet-stream",
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
-    }
-}
+use common::{Caller, TestResponse, TestServer, TRUSTED};
+use serde_json::json;
 
 fn assert_error(r: &TestResponse, status: StatusCode, msg: &str) {
     assert_eq!(r.status, status, "{}", r.text());

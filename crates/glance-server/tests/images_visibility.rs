@@ -4,85 +4,20 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use axum::body::Body;
 use axum::http::{Method, StatusCode};
-use common::{TestResponse, TestServer};
-use serde_json::{json, Value};
+use common::{Caller, TestResponse, TestServer, TRUSTED};
+use serde_json::json;
 
-const TRUSTED: &str = "[paste_deploy]\nflavor = trusted-auth\n";
-
-/// Requests as one project with given roles.
-struct Caller<'a> {
-    s: &'a TestServer,
-    headers: Vec<(String, String)>,
-}
-
-impl<'a> Caller<'a> {
-    fn new(s: &'a TestServer, project: &str, roles: &str) -> Self {
-        let mut headers = common::as_project(project, roles);
-        headers.push(("accept".into(), "application/json".into()));
-        Caller { s, headers }
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        uri: &str,
-        body: Option<Vec<u8>>,
-        content_type: &str,
-    ) -> TestResponse {
-        let mut h: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        if body.is_some() {
-            h.push(("content-type", content_type));
-        }
-        self.s
-            .request(
-                method,
-                uri,
-                &h,
-                body.map(Body::from).unwrap_or_else(Body::empty),
-            )
-            .await
-    }
-
-    async fn json(&self, method: Method, uri: &str, body: Value) -> TestResponse {
-        self.send(
-            method,
-            uri,
-            Some(body.to_string().into_bytes()),
-            "application/json",
-        )
-        .await
-    }
-
-    async fn get(&self, uri: &str) -> TestResponse {
-        self.send(Method::GET, uri, None, "").await
-    }
-
-    async fn delete(&self, uri: &str) -> TestResponse {
-        self.send(Method::DELETE, uri, None, "").await
-    }
-
-    async fn create(&self, body: Value) -> String {
-        let r = self.json(Method::POST, "/v2/images", body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        r.json()["id"].as_str().unwrap().to_string()
-    }
-
-    async fn names(&self, query: &str) -> BTreeSet<String> {
-        let r = self.get(&format!("/v2/images{query}")).await;
-        assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text());
-        r.json()["images"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].as_str().unwrap().to_string())
-            .collect()
-    }
+/// Names of the images `caller` lists with `query`.
+async fn names(caller: &Caller<'_>, query: &str) -> BTreeSet<String> {
+    let r = caller.get(&format!("/v2/images{query}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text());
+    r.json()["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -183,62 +118,62 @@ async fn who_lists_what() {
     ];
 
     assert_eq!(
-        p1.names("").await,
+        names(&p1, "").await,
         set(&["priv", "shr", "com", "pending", "accepted", "rejected", "pub"])
     );
     assert_eq!(
-        p2.names("").await,
+        names(&p2, "").await,
         set(&["pub", "own", "own-com", "accepted"])
     );
     assert_eq!(
-        p2.names("?member_status=pending").await,
+        names(&p2, "?member_status=pending").await,
         set(&["pub", "own", "own-com", "pending"])
     );
     assert_eq!(
-        p2.names("?member_status=all").await,
+        names(&p2, "?member_status=all").await,
         set(&["pub", "own", "own-com", "pending", "accepted", "rejected"])
     );
     assert_eq!(
-        p2.names("?visibility=community").await,
+        names(&p2, "?visibility=community").await,
         set(&["com", "own-com"])
     );
     assert_eq!(
-        p2.names("?visibility=all").await,
+        names(&p2, "?visibility=all").await,
         set(&["pub", "own", "own-com", "com", "accepted"])
     );
-    assert_eq!(p2.names("?visibility=shared").await, set(&["accepted"]));
+    assert_eq!(names(&p2, "?visibility=shared").await, set(&["accepted"]));
     assert_eq!(
-        p2.names("?visibility=shared&member_status=rejected").await,
+        names(&p2, "?visibility=shared&member_status=rejected").await,
         set(&["rejected"])
     );
-    assert_eq!(p2.names("?visibility=private").await, set(&["own"]));
-    assert_eq!(p2.names("?visibility=public").await, set(&["pub"]));
-    assert_eq!(p2.names("?owner=p1").await, set(&["accepted"]));
+    assert_eq!(names(&p2, "?visibility=private").await, set(&["own"]));
+    assert_eq!(names(&p2, "?visibility=public").await, set(&["pub"]));
+    assert_eq!(names(&p2, "?owner=p1").await, set(&["accepted"]));
     assert_eq!(
-        p2.names("?owner=p1&visibility=all&member_status=all").await,
+        names(&p2, "?owner=p1&visibility=all&member_status=all").await,
         set(&["com", "pending", "accepted", "rejected"])
     );
-    assert_eq!(p3.names("").await, set(&["pub"]));
+    assert_eq!(names(&p3, "").await, set(&["pub"]));
     assert_eq!(
-        p3.names("?visibility=all").await,
+        names(&p3, "?visibility=all").await,
         set(&["pub", "com", "own-com"])
     );
     assert_eq!(
-        p1.names("?visibility=shared").await,
+        names(&p1, "?visibility=shared").await,
         set(&["shr", "pending", "accepted", "rejected"])
     );
     // The admin sees every image, except other projects' community images by default.
     assert_eq!(
-        admin.names("").await,
+        names(&admin, "").await,
         set(&["priv", "shr", "pending", "accepted", "rejected", "pub", "own"])
     );
-    assert_eq!(admin.names("?visibility=all").await, set(&everything));
+    assert_eq!(names(&admin, "?visibility=all").await, set(&everything));
     assert_eq!(
-        admin.names("?visibility=community").await,
+        names(&admin, "?visibility=community").await,
         set(&["com", "own-com"])
     );
     assert_eq!(
-        admin.names("?visibility=private").await,
+        names(&admin, "?visibility=private").await,
         set(&["priv", "own"])
     );
 

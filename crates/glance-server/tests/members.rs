@@ -5,10 +5,8 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
-use common::{TestResponse, TestServer};
+use common::{TestResponse, TestServer, TRUSTED};
 use serde_json::{json, Value};
-
-const TRUSTED: &str = "[paste_deploy]\nflavor = trusted-auth\n";
 
 /// A caller: project and roles.
 #[derive(Clone, Copy)]
