@@ -2,7 +2,6 @@
 //! exactly as upstream glance_store's filesystem driver writes them
 //! (`file:///var/lib/glance/images/<image_id>`), so databases move between the two.
 
-mod direct;
 mod writer;
 
 use std::fs::File;

@@ -2,19 +2,22 @@
 //! thread, made durable and renamed into place only on commit.
 
 use std::fs::{self, File};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
-use super::direct::DataSink;
 use super::{is_no_hardlink_support, write_error};
 use crate::{StoreError, StoreWriter};
 
 /// Chunks queued in front of the writing thread; bounds memory per upload while letting
 /// the request body be read while the previous chunks are written.
 const WRITE_QUEUE_DEPTH: usize = 8;
+/// Request bodies arrive in small frames (16–64 KiB); coalescing them into large
+/// `write(2)` calls is what makes page-cache writes fast.
+const WRITE_BUFFER_BYTES: usize = 1 << 20;
 
 enum Msg {
     Data(Bytes),
@@ -49,7 +52,7 @@ impl FsWriter {
             temp_path: temp_path.clone(),
             final_path,
         };
-        let file = DataSink::new(file);
+        let file = BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
         // A thread of its own rather than the blocking pool: it lives as long as the
         // upload, and a slow client must not pin a pool thread other tasks need.
         let spawned = std::thread::Builder::new()
@@ -139,7 +142,12 @@ struct WriteJob {
 }
 
 impl WriteJob {
-    fn run(self, mut file: DataSink, mut rx: mpsc::Receiver<Msg>, done: oneshot::Sender<Outcome>) {
+    fn run(
+        self,
+        mut file: BufWriter<File>,
+        mut rx: mpsc::Receiver<Msg>,
+        done: oneshot::Sender<Outcome>,
+    ) {
         let received = loop {
             match rx.blocking_recv() {
                 Some(Msg::Data(chunk)) => {
@@ -158,7 +166,7 @@ impl WriteJob {
             Ok(()) => self.commit(file),
             Err(err) => {
                 // Discard the buffered tail instead of flushing it into a file about to go.
-                drop(file);
+                drop(file.into_parts());
                 Err(err)
             }
         };
@@ -175,8 +183,8 @@ impl WriteJob {
 
     /// fsync the data, move it under its final name without replacing anything, fsync
     /// the directory so the name survives a crash.
-    fn commit(&self, file: DataSink) -> Outcome {
-        let file = file.finish().map_err(write_error)?;
+    fn commit(&self, file: BufWriter<File>) -> Outcome {
+        let file = file.into_inner().map_err(|e| write_error(e.into_error()))?;
         file.sync_all().map_err(write_error)?;
         drop(file);
         publish(&self.temp_path, &self.final_path)?;
