@@ -13,4 +13,7 @@ mod stores;
 
 pub use error::ConfigError;
 pub use load::{load, load_for_program, load_from_str, LoadOptions, API_PROGRAM};
-pub use settings::*;
+pub use settings::{
+    BackendSettings, DatabaseSettings, GlanceStoreSettings, ImageFormatSettings, RawConfig,
+    Settings, DEFAULT_CONTAINER_FORMATS, DEFAULT_DISK_FORMATS,
+};

@@ -312,7 +312,7 @@ fn push_member_of(q: &mut SqlBuf, project: &str, status: Option<MemberStatus>) {
 }
 
 fn push_visibility(q: &mut SqlBuf, scope: &VisibilityScope) {
-    use ListVisibility::*;
+    use ListVisibility as V;
     let vis = |q: &mut SqlBuf, v: &str| {
         q.push("images.visibility = ").bind(v);
     };
@@ -324,13 +324,15 @@ fn push_visibility(q: &mut SqlBuf, scope: &VisibilityScope) {
                 q.push(" OR images.owner = ").bind(p);
             }
         }
-        (true, Some(All), _) => {
+        (true, Some(V::All), _) => {
             q.push("1 = 1");
         }
-        (true, Some(v), _) | (false, Some(v @ (Public | Community)), _) => vis(q, list_vis_name(v)),
-        (false, None, Some(p)) | (false, Some(All), Some(p)) => {
+        (true, Some(v), _) | (false, Some(v @ (V::Public | V::Community)), _) => {
+            vis(q, list_vis_name(v))
+        }
+        (false, None, Some(p)) | (false, Some(V::All), Some(p)) => {
             vis(q, "public");
-            if scope.visibility == Some(All) {
+            if scope.visibility == Some(V::All) {
                 q.push(" OR ");
                 vis(q, "community");
             }
@@ -340,23 +342,23 @@ fn push_visibility(q: &mut SqlBuf, scope: &VisibilityScope) {
             push_member_of(q, p, scope.member_status);
             q.push(")");
         }
-        (false, Some(Private), Some(p)) => {
+        (false, Some(V::Private), Some(p)) => {
             vis(q, "private");
             q.push(" AND images.owner = ").bind(p);
         }
-        (false, Some(Shared), Some(p)) => {
+        (false, Some(V::Shared), Some(p)) => {
             vis(q, "shared");
             q.push(" AND (images.owner = ").bind(p).push(" OR ");
             push_member_of(q, p, scope.member_status);
             q.push(")");
         }
         (false, None, None) => vis(q, "public"),
-        (false, Some(All), None) => {
+        (false, Some(V::All), None) => {
             vis(q, "public");
             q.push(" OR ");
             vis(q, "community");
         }
-        (false, Some(Private | Shared), None) => {
+        (false, Some(V::Private | V::Shared), None) => {
             q.push("1 = 0");
         }
     }

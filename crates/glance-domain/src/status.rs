@@ -48,17 +48,19 @@ impl ImageStatus {
     /// same status is not a transition and is refused here; callers treat no-ops
     /// (deactivating a deactivated image) before asking.
     pub fn can_transition_to(self, to: ImageStatus) -> bool {
-        use ImageStatus::*;
+        use ImageStatus as S;
         matches!(
             (self, to),
-            (Queued, Saving | Uploading | Importing | Active | Deleted)
-                | (Saving, Active | Killed | Deleted | Queued)
-                | (Uploading, Importing | Queued | Deleted)
-                | (Importing, Active | Deleted | Queued)
-                | (Active, PendingDelete | Deleted | Deactivated)
-                | (Killed, Deleted)
-                | (PendingDelete, Deleted | Active)
-                | (Deactivated, Active | Deleted)
+            (
+                S::Queued,
+                S::Saving | S::Uploading | S::Importing | S::Active | S::Deleted
+            ) | (S::Saving, S::Active | S::Killed | S::Deleted | S::Queued)
+                | (S::Uploading, S::Importing | S::Queued | S::Deleted)
+                | (S::Importing, S::Active | S::Deleted | S::Queued)
+                | (S::Active, S::PendingDelete | S::Deleted | S::Deactivated)
+                | (S::Killed, S::Deleted)
+                | (S::PendingDelete, S::Deleted | S::Active)
+                | (S::Deactivated, S::Active | S::Deleted)
         )
     }
 

@@ -4,7 +4,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
-use common::{TestResponse, TestServer, TRUSTED};
+use common::{assert_error, message, TestResponse, TestServer, TRUSTED};
 use serde_json::{json, Value};
 
 /// A request as `project` with the given roles (trusted-auth servers).
@@ -28,16 +28,6 @@ async fn call(
         .map(|b| Body::from(b.to_string()))
         .unwrap_or_else(Body::empty);
     s.request(method, uri, &h, body).await
-}
-
-fn message(r: &TestResponse) -> String {
-    r.json()["message"].as_str().unwrap_or_default().to_string()
-}
-
-/// Asserts status and that upstream's message appears in the JSON error body.
-fn assert_error(r: &TestResponse, status: StatusCode, msg: &str) {
-    assert_eq!(r.status, status, "{}", r.text());
-    assert!(message(r).contains(msg), "expected {msg:?} in {}", r.text());
 }
 
 const MEMBER: (&str, &str) = ("p1", "member,reader");

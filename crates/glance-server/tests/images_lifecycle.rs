@@ -3,14 +3,8 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{Caller, TestResponse, TestServer, TRUSTED};
+use common::{assert_error, Caller, TestServer, TRUSTED};
 use serde_json::json;
-
-fn assert_error(r: &TestResponse, status: StatusCode, msg: &str) {
-    assert_eq!(r.status, status, "{}", r.text());
-    let m = r.json()["message"].as_str().unwrap_or_default().to_string();
-    assert!(m.contains(msg), "expected {msg:?} in {m:?}");
-}
 
 async fn status_of(s: &TestServer, id: &str) -> String {
     s.get(&format!("/v2/images/{id}")).await.json()["status"]

@@ -5,20 +5,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use common::{TestResponse, TestServer};
+use common::{assert_400, create, names, TestResponse, TestServer};
 use glance_db::StatusChange;
 use glance_domain::ImageStatus;
-use serde_json::{json, Value};
-
-fn names(r: &TestResponse) -> Vec<String> {
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    r.json()["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap_or("").to_string())
-        .collect()
-}
+use serde_json::json;
 
 fn name_set(r: &TestResponse) -> BTreeSet<String> {
     names(r).into_iter().collect()
@@ -26,19 +16,6 @@ fn name_set(r: &TestResponse) -> BTreeSet<String> {
 
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
-}
-
-fn assert_400(r: &TestResponse, msg: &str) {
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
-    let m = r.json()["message"].as_str().unwrap_or_default().to_string();
-    assert!(m.contains(msg), "expected {msg:?} in {m:?}");
-}
-
-async fn create(s: &TestServer, body: Value) -> String {
-    s.create_image(body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// Five images with distinct names, formats, sizes and properties.

@@ -5,31 +5,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use common::{TestResponse, TestServer};
-use serde_json::{json, Value};
-
-fn names(r: &TestResponse) -> Vec<String> {
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    r.json()["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
-fn assert_400(r: &TestResponse, msg: &str) {
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
-    let m = r.json()["message"].as_str().unwrap_or_default().to_string();
-    assert!(m.contains(msg), "expected {msg:?} in {m:?}");
-}
-
-async fn create(s: &TestServer, body: Value) -> String {
-    s.create_image(body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
+use common::{assert_400, create, names, TestResponse};
+use serde_json::json;
 
 fn names_ids(r: &TestResponse) -> Vec<String> {
     r.json()["images"]

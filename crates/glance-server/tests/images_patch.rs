@@ -3,7 +3,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{TestResponse, TestServer};
+use common::{assert_error, TestResponse, TestServer};
 use serde_json::{json, Value};
 
 const V20: &str = "application/openstack-images-v2.0-json-patch";
@@ -36,12 +36,6 @@ async fn patch_as(
 
 async fn patch20(s: &TestServer, id: &str, ops: Value) -> TestResponse {
     patch_as(s, None, V20, id, ops).await
-}
-
-fn assert_error(r: &TestResponse, status: StatusCode, msg: &str) {
-    assert_eq!(r.status, status, "{}", r.text());
-    let m = r.json()["message"].as_str().unwrap_or_default().to_string();
-    assert!(m.contains(msg), "expected {msg:?} in {m:?}");
 }
 
 async fn queued(s: &TestServer) -> String {

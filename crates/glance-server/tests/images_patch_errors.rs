@@ -3,17 +3,11 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{TestResponse, TestServer};
+use common::{assert_error, TestServer};
 use serde_json::{json, Value};
 
 const V20: &str = "application/openstack-images-v2.0-json-patch";
 const V21: &str = "application/openstack-images-v2.1-json-patch";
-
-fn assert_error(r: &TestResponse, status: StatusCode, msg: &str) {
-    assert_eq!(r.status, status, "{}", r.text());
-    let m = r.json()["message"].as_str().unwrap_or_default().to_string();
-    assert!(m.contains(msg), "expected {msg:?} in {m:?}");
-}
 
 async fn queued(s: &TestServer) -> String {
     let img = s

@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use axum::http::{Method, StatusCode};
-use common::{Caller, TestResponse, TestServer, TRUSTED};
+use common::{assert_error, Caller, TestResponse, TestServer, TRUSTED};
 use serde_json::json;
 
 /// Names of the images `caller` lists with `query`.
@@ -22,12 +22,6 @@ async fn names(caller: &Caller<'_>, query: &str) -> BTreeSet<String> {
 
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
-}
-
-fn assert_error(r: &TestResponse, status: StatusCode, msg: &str) {
-    assert_eq!(r.status, status, "{}", r.text());
-    let m = r.json()["message"].as_str().unwrap_or_default().to_string();
-    assert!(m.contains(msg), "expected {msg:?} in {m:?}");
 }
 
 /// p1 owns images of every visibility, shared with p2 in every member status; p2 and

@@ -260,3 +260,38 @@ impl<'a> Caller<'a> {
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
     }
 }
+
+/// The `message` of a JSON error body ("" when absent).
+pub fn message(r: &TestResponse) -> String {
+    r.json()["message"].as_str().unwrap_or_default().to_string()
+}
+
+/// Asserts the status and that upstream's message appears in the JSON error body.
+pub fn assert_error(r: &TestResponse, status: StatusCode, msg: &str) {
+    assert_eq!(r.status, status, "{}", r.text());
+    let m = message(r);
+    assert!(m.contains(msg), "expected {msg:?} in {m:?}");
+}
+
+pub fn assert_400(r: &TestResponse, msg: &str) {
+    assert_error(r, StatusCode::BAD_REQUEST, msg);
+}
+
+/// Names of the images of a 200 list response, in order.
+pub fn names(r: &TestResponse) -> Vec<String> {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Creates an image and returns its id (asserts 201).
+pub async fn create(s: &TestServer, body: Value) -> String {
+    s.create_image(body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
