@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use bytes::Bytes;
@@ -70,17 +68,6 @@ async fn put_chunked(s: &TestServer, id: &str, data: &[u8], chunk: usize) -> Tes
     .await
 }
 
-/// Waits (briefly) for asynchronous clean-up, then returns the store's files.
-async fn settled_files(s: &TestServer) -> Vec<String> {
-    for _ in 0..50 {
-        if s.stored_files().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    s.stored_files()
-}
-
 /// The image is back to queued with no data fields, and the store holds nothing.
 async fn assert_pristine(s: &TestServer, id: &str) {
     let image = show(s, id).await;
@@ -94,7 +81,7 @@ async fn assert_pristine(s: &TestServer, id: &str) {
     ] {
         assert_eq!(image[field], Value::Null, "{field} in {image}");
     }
-    assert_eq!(settled_files(s).await, Vec::<String>::new());
+    assert_eq!(s.settled_files().await, Vec::<String>::new());
 }
 
 #[tokio::test]

@@ -51,17 +51,6 @@ async fn put_sized(s: &TestServer, id: &str, data: Vec<u8>) -> TestResponse {
     .await
 }
 
-/// Waits (briefly) for asynchronous clean-up, then returns the store's files.
-async fn settled_files(s: &TestServer) -> Vec<String> {
-    for _ in 0..50 {
-        if s.stored_files().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    s.stored_files()
-}
-
 /// A request body the test feeds chunk by chunk; dropping the sender ends it.
 fn fed_body() -> (tokio::sync::mpsc::Sender<Bytes>, Body) {
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
@@ -164,7 +153,7 @@ async fn deleting_during_upload_is_410_and_removes_the_data() {
         status == StatusCode::GONE || status == StatusCode::NOT_FOUND,
         "{status}"
     );
-    assert_eq!(settled_files(&s).await, Vec::<String>::new());
+    assert_eq!(s.settled_files().await, Vec::<String>::new());
     assert_eq!(
         s.get(&format!("/v2/images/{id}")).await.status,
         StatusCode::NOT_FOUND
@@ -201,7 +190,7 @@ async fn a_request_dropped_midway_puts_the_image_back_to_queued() {
     handle.abort();
     let _ = handle.await;
     wait_for_status(&s, &id, "queued").await;
-    assert_eq!(settled_files(&s).await, Vec::<String>::new());
+    assert_eq!(s.settled_files().await, Vec::<String>::new());
     assert_eq!(show(&s, &id).await["size"], Value::Null);
     assert_eq!(
         put_sized(&s, &id, payload(10)).await.status,

@@ -164,6 +164,17 @@ impl TestServer {
         r.json()
     }
 
+    /// Waits (briefly) for asynchronous clean-up, then returns the store's files.
+    pub async fn settled_files(&self) -> Vec<String> {
+        for _ in 0..50 {
+            if self.stored_files().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        self.stored_files()
+    }
+
     /// Files currently in the filesystem store directory (names only).
     pub fn stored_files(&self) -> Vec<String> {
         let dir = self.dir.path().join("images");
