@@ -12,8 +12,7 @@
 # Env:   GLANCE_TESTBED_HOME   default "$HOME/.cache/glance-rs-testbed"
 #        UPSTREAM_GLANCE_VENV  venv location (default "$GLANCE_TESTBED_HOME/glance-venv");
 #                              point it at an existing venv that already has glance +
-#                              uwsgi to reuse it (nothing is installed into it then), e.g.
-#                              UPSTREAM_GLANCE_VENV=$HOME/.cache/anchors/glance-venv
+#                              uwsgi to reuse it (nothing is installed into it then)
 #        UPSTREAM_GLANCE_VERSION  default 33.0.0
 #        PYTHON                interpreter for a new venv (default python3)
 set -euo pipefail
