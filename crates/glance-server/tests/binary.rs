@@ -105,3 +105,49 @@ fn a_malformed_option_is_a_clear_startup_error() {
         "nothing created on a bad config"
     );
 }
+
+#[test]
+fn log_file_and_bind_port_come_from_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let log = dir.path().join("api.log");
+    let conf = dir.path().join("glance-api.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[DEFAULT]\nbind_host = 127.0.0.1\nbind_port = {port}\nlog_file = {}\nworkers = 2\n\
+             some_option_of_a_later_feature = 1\n[keystone_authtoken]\nauth_url = http://x\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--config-file")
+        .arg(&conf)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut answered = false;
+    while Instant::now() < deadline && !answered {
+        answered = http_get(port, "/versions").is_some_and(|r| r.starts_with("HTTP/1.1 200"));
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answered, "served on the configured port {port}");
+    let text = std::fs::read_to_string(&log).expect("log_file written");
+    assert!(
+        text.contains(&format!("serving on http://127.0.0.1:{port}")),
+        "{text}"
+    );
+}
