@@ -300,9 +300,14 @@ impl Db {
     }
 }
 
+/// "The caller's project is a member of this image", as a correlated EXISTS: it is
+/// answered through the `(image_id, member)` index for each candidate image, where an
+/// `IN (SELECT image_id ... WHERE member = ?)` would scan every membership of the cloud
+/// (upstream has no index on `member` alone).
 fn push_member_of(q: &mut SqlBuf, project: &str, status: Option<MemberStatus>) {
-    q.push("images.id IN (SELECT image_members.image_id FROM image_members WHERE image_members.member = ");
-    q.bind(project)
+    q.push("EXISTS (SELECT 1 FROM image_members WHERE image_members.image_id = images.id");
+    q.push(" AND image_members.member = ")
+        .bind(project)
         .push(" AND image_members.deleted = ")
         .bind(false);
     if let Some(st) = status {

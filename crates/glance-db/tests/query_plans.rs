@@ -56,6 +56,8 @@ async fn default_listing_walks_the_created_at_index() {
         .unwrap()
         .join("\n");
     assert!(!plan.contains("ix_images_deleted"), "{plan}");
+    // Memberships are looked up per image, never by scanning the whole table.
+    assert!(!plan.contains("SCAN image_members"), "{plan}");
     assert!(
         plan.contains("created_at_image_idx") || plan.contains("visibility_image_idx"),
         "{plan}"
