@@ -147,7 +147,8 @@ impl From<CoreError> for ApiError {
             CoreError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,
-            CoreError::Conflict(_) => StatusCode::CONFLICT,
+            CoreError::Conflict(_) | CoreError::ConflictDetail(_) => StatusCode::CONFLICT,
+            CoreError::ForbiddenDetail(_) => StatusCode::FORBIDDEN,
             CoreError::Gone(_) => StatusCode::GONE,
             CoreError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             CoreError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -166,6 +167,18 @@ impl From<CoreError> for ApiError {
             .with_header(
                 axum::http::header::CONTENT_RANGE,
                 HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
+            ),
+            CoreError::ForbiddenDetail(detail) => ApiError::templated(
+                status,
+                BodyTemplate::Standard,
+                "Access was denied to this resource.".into(),
+                detail,
+            ),
+            CoreError::ConflictDetail(detail) => ApiError::templated(
+                status,
+                BodyTemplate::Standard,
+                "There was a conflict when trying to complete your request.".into(),
+                detail,
             ),
             other => ApiError::new(status, other.to_string()),
         }

@@ -25,6 +25,11 @@ pub(crate) fn reserved(key: &str) -> CoreError {
     CoreError::Forbidden(format!("Attribute '{key}' is reserved."))
 }
 
+/// The create path words the same refusal as WebOb's detail (upstream's deserializer).
+fn reserved_on_create(key: &str) -> CoreError {
+    CoreError::ForbiddenDetail(format!("Attribute '{key}' is reserved."))
+}
+
 impl Glance {
     /// Checks in upstream's order: read-only links (403), schema (400), extra property
     /// names (400 / 403 reserved), policy (403), tag quota (413), read-only attributes
@@ -51,7 +56,7 @@ impl Glance {
                 ));
             }
             if is_reserved_key(key) {
-                return Err(reserved(key));
+                return Err(reserved_on_create(key));
             }
         }
         let image = self.image_from_body(ctx, &body)?;

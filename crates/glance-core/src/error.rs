@@ -16,6 +16,13 @@ pub enum CoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// 403 whose message upstream passes as WebOb's *detail*: the body starts with
+    /// WebOb's generic sentence and the message follows it.
+    #[error("{0}")]
+    ForbiddenDetail(String),
+    /// 409 with the message in WebOb's detail slot (see [`CoreError::ForbiddenDetail`]).
+    #[error("{0}")]
+    ConflictDetail(String),
     #[error("{0}")]
     Gone(String),
     /// 413: quotas, size cap, storage full.

@@ -120,12 +120,12 @@ impl Glance {
             PatchOpKind::Remove => {
                 require_write(ctx, image, "modify_image")?;
                 if is_core {
-                    return Err(CoreError::Forbidden(format!(
+                    return Err(CoreError::ForbiddenDetail(format!(
                         "Property {key} may not be removed."
                     )));
                 }
                 if image.properties.remove(key).is_none() {
-                    return Err(CoreError::Conflict(format!(
+                    return Err(CoreError::ConflictDetail(format!(
                         "Property {key} does not exist."
                     )));
                 }
@@ -136,7 +136,7 @@ impl Glance {
                 // Unlike upstream, an `add` of the owner is refused too (upstream hands
                 // the image to the other project, then answers 403).
                 if key == "owner" && !ctx.is_admin {
-                    return Err(CoreError::Forbidden(
+                    return Err(CoreError::ForbiddenDetail(
                         "Owner can't be updated by non admin.".into(),
                     ));
                 }
@@ -150,7 +150,7 @@ impl Glance {
                     && dialect == PatchDialect::V2_0
                     && (is_core || image.properties.contains_key(key))
                 {
-                    return Err(CoreError::Conflict(format!(
+                    return Err(CoreError::ConflictDetail(format!(
                         "Property {key} already present."
                     )));
                 }
@@ -158,7 +158,7 @@ impl Glance {
                     return set_core(&self.settings, image, key, value);
                 }
                 if op.kind == PatchOpKind::Replace && !image.properties.contains_key(key) {
-                    return Err(CoreError::Conflict(format!(
+                    return Err(CoreError::ConflictDetail(format!(
                         "Property {key} does not exist."
                     )));
                 }
@@ -184,8 +184,10 @@ fn locations_refusal(op: &PatchOp) -> CoreError {
         .value
         .as_ref()
         .is_some_and(|v| v.as_array().is_some_and(Vec::is_empty));
+    if op.kind == PatchOpKind::Replace && empty {
+        return CoreError::ForbiddenDetail("Cannot set locations to empty list.".into());
+    }
     let msg = match op.kind {
-        PatchOpKind::Replace if empty => "Cannot set locations to empty list.",
         PatchOpKind::Replace => "It's not allowed to update locations if locations are invisible.",
         PatchOpKind::Add => "It's not allowed to add locations if locations are invisible.",
         PatchOpKind::Remove => "It's not allowed to remove locations if locations are invisible.",

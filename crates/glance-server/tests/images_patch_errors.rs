@@ -261,3 +261,57 @@ async fn pointer_quirks() {
         .await;
     assert_eq!(r.json()["name"], "trimmed");
 }
+
+/// Upstream raises some PATCH refusals with the message as WebOb's detail, after the
+/// generic sentence of the status; clients show both.
+#[tokio::test]
+async fn detail_slot_refusals_read_like_upstreams() {
+    let s = common::server().await;
+    let id = common::create(&s, json!({"name": "d", "x": "1"})).await;
+    let uri = format!("/v2/images/{id}");
+    let html = |ops: serde_json::Value| {
+        let s = &s;
+        let uri = uri.clone();
+        async move {
+            s.request(
+                axum::http::Method::PATCH,
+                &uri,
+                &[
+                    (
+                        "content-type",
+                        "application/openstack-images-v2.1-json-patch",
+                    ),
+                    ("accept", "*/*"),
+                ],
+                ops.to_string(),
+            )
+            .await
+        }
+    };
+    let r = html(json!([{"op": "remove", "path": "/name"}])).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.text().contains(
+            "  Access was denied to this resource.<br /><br />\nProperty name may not be removed.\n\n\n </body>"
+        ),
+        "{}",
+        r.text()
+    );
+    let r = html(json!([{"op": "remove", "path": "/nope"}])).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.text().contains(
+            "There was a conflict when trying to complete your request.<br /><br />\nProperty nope does not exist.\n"
+        ),
+        "{}",
+        r.text()
+    );
+    // Read-only and reserved attributes are upstream's explanation, not detail.
+    let r = html(json!([{"op": "replace", "path": "/status", "value": "active"}])).await;
+    assert!(
+        r.text()
+            .contains("  Attribute &#x27;status&#x27; is read-only.<br /><br />\n"),
+        "{}",
+        r.text()
+    );
+}
