@@ -6,7 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use bytes::Bytes;
-use common::{TestResponse, TestServer};
+use common::{show, TestResponse, TestServer};
 use futures_util::stream;
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
@@ -32,12 +32,6 @@ async fn raw_image(s: &TestServer) -> String {
         .create_image(json!({"name": "d", "disk_format": "raw", "container_format": "bare"}))
         .await;
     image["id"].as_str().unwrap().to_string()
-}
-
-async fn show(s: &TestServer, id: &str) -> Value {
-    let r = s.get(&format!("/v2/images/{id}")).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    r.json()
 }
 
 /// Upload with an explicit Content-Length, as a real client sends it.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use bytes::Bytes;
-use common::{TestResponse, TestServer};
+use common::{show, TestResponse, TestServer};
 use futures_util::stream;
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
@@ -27,12 +27,6 @@ async fn raw_image(s: &TestServer) -> String {
         .as_str()
         .unwrap()
         .to_string()
-}
-
-async fn show(s: &TestServer, id: &str) -> Value {
-    let r = s.get(&format!("/v2/images/{id}")).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    r.json()
 }
 
 async fn put_sized(s: &TestServer, id: &str, data: Vec<u8>) -> TestResponse {

@@ -3,7 +3,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{assert_error, TestResponse, TestServer};
+use common::{assert_error, queued, show, TestResponse, TestServer};
 use serde_json::{json, Value};
 
 const V20: &str = "application/openstack-images-v2.0-json-patch";
@@ -36,21 +36,6 @@ async fn patch_as(
 
 async fn patch20(s: &TestServer, id: &str, ops: Value) -> TestResponse {
     patch_as(s, None, V20, id, ops).await
-}
-
-async fn queued(s: &TestServer) -> String {
-    let img = s
-        .create_image(
-            json!({"name": "p", "disk_format": "raw", "container_format": "bare", "foo": "bar"}),
-        )
-        .await;
-    img["id"].as_str().unwrap().to_string()
-}
-
-async fn show(s: &TestServer, id: &str) -> Value {
-    let r = s.get(&format!("/v2/images/{id}")).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    r.json()
 }
 
 #[tokio::test]

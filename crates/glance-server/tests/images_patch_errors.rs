@@ -3,26 +3,11 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{assert_error, TestServer};
-use serde_json::{json, Value};
+use common::{assert_error, queued, show};
+use serde_json::json;
 
 const V20: &str = "application/openstack-images-v2.0-json-patch";
 const V21: &str = "application/openstack-images-v2.1-json-patch";
-
-async fn queued(s: &TestServer) -> String {
-    let img = s
-        .create_image(
-            json!({"name": "p", "disk_format": "raw", "container_format": "bare", "foo": "bar"}),
-        )
-        .await;
-    img["id"].as_str().unwrap().to_string()
-}
-
-async fn show(s: &TestServer, id: &str) -> Value {
-    let r = s.get(&format!("/v2/images/{id}")).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    r.json()
-}
 
 #[tokio::test]
 async fn read_only_and_reserved_targets_are_403() {

@@ -7,7 +7,7 @@ pub mod filesystem;
 pub mod hashing;
 pub mod upload;
 
-pub use driver::*;
+pub use driver::{ByteRange, ObjectReader, Store, StoreInfo, StoreWriter};
 pub use error::StoreError;
 pub use filesystem::FilesystemStore;
 pub use hashing::{Digests, HashAlgo, HashingPipeline};

@@ -306,3 +306,19 @@ pub async fn create(s: &TestServer, body: Value) -> String {
         .unwrap()
         .to_string()
 }
+
+/// The image as a 200 show returns it.
+pub async fn show(s: &TestServer, id: &str) -> Value {
+    let r = s.get(&format!("/v2/images/{id}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()
+}
+
+/// A queued raw/bare image with one extra property (`foo`); returns its id.
+pub async fn queued(s: &TestServer) -> String {
+    create(
+        s,
+        serde_json::json!({"name": "p", "disk_format": "raw", "container_format": "bare", "foo": "bar"}),
+    )
+    .await
+}
