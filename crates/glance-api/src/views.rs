@@ -17,8 +17,11 @@ pub struct ImageViewOptions {
     pub multi_store: bool,
 }
 
+/// Upstream's wire form of every timestamp.
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
 pub fn timestamp(t: &NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    t.format(TIMESTAMP_FORMAT).to_string()
 }
 
 /// An image as the API shows it. Serialized field by field in upstream's order (extra
@@ -89,7 +92,7 @@ struct Timestamp<'a>(&'a NaiveDateTime);
 
 impl Serialize for Timestamp<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+        serializer.collect_str(&self.0.format(TIMESTAMP_FORMAT))
     }
 }
 

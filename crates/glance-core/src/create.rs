@@ -134,7 +134,7 @@ impl Glance {
             .filter(|(k, _)| !SETTABLE_CORE_ATTRIBUTES.contains(&k.as_str()) && k.as_str() != "id")
             .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
             .collect();
-        let now = glance_db_now();
+        let now = glance_db::now();
         Ok(Image {
             id: text("id").unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             name: text("name"),
@@ -163,10 +163,6 @@ impl Glance {
             locations: Vec::new(),
         })
     }
-}
-
-fn glance_db_now() -> chrono::NaiveDateTime {
-    glance_db::now()
 }
 
 /// Base attributes of the image schema, which are never extra properties.
