@@ -135,7 +135,12 @@ impl Glance {
             max_bytes,
             expected_size: req.expected_size,
         };
-        let written = match write_stream(store.as_ref(), id, body, algo, limits, Vec::new()).await {
+        let inspection = crate::inspection::observer_for(&image, &self.settings.image_format);
+        let (observers, outcome) = match inspection {
+            Some((observer, outcome)) => (vec![observer], Some(outcome)),
+            None => (Vec::new(), None),
+        };
+        let written = match write_stream(store.as_ref(), id, body, algo, limits, observers).await {
             Ok(w) => w,
             Err(e) => {
                 guard.release_to_queued().await;
@@ -150,11 +155,8 @@ impl Glance {
             guard.release_to_queued().await;
             return Err(e);
         }
-        // Only bare containers are inspected; raw data is its own virtual disk. Upstream
-        // leaves a virtual size of 0 unset.
-        let inspected_raw = image.container_format.as_deref() == Some("bare")
-            && image.disk_format.as_deref() == Some("raw");
-        let virtual_size = (inspected_raw && size > 0).then_some(size);
+        // From the inspector's verdict; non-bare containers are not inspected and get none.
+        let virtual_size = outcome.and_then(|o| o.virtual_size()).map(|v| v as i64);
         let activate = StatusChange {
             from: ImageStatus::Saving,
             to: ImageStatus::Active,
@@ -343,6 +345,8 @@ fn upload_error(e: StoreError, quota_left: Option<u64>) -> CoreError {
         StoreError::SizeMismatch { expected, received } => {
             CoreError::BadRequest(format!("Size mismatch: expected {expected} bytes, got {received} bytes"))
         }
+        // The format inspector's refusal: WebOb's 415 with the reason as its detail.
+        StoreError::Rejected(why) => CoreError::UnsupportedMediaType(why),
         other => other.into(),
     }
 }

@@ -7,6 +7,7 @@ mod create;
 mod data;
 mod error;
 mod images;
+mod inspection;
 mod list_params;
 mod members;
 mod stores;

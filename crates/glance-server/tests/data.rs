@@ -6,7 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use bytes::Bytes;
-use common::{show, TestResponse, TestServer};
+use common::{assert_pristine, show, TestResponse, TestServer};
 use futures_util::stream;
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
@@ -60,22 +60,6 @@ async fn put_chunked(s: &TestServer, id: &str, data: &[u8], chunk: usize) -> Tes
         body,
     )
     .await
-}
-
-/// The image is back to queued with no data fields, and the store holds nothing.
-async fn assert_pristine(s: &TestServer, id: &str) {
-    let image = show(s, id).await;
-    assert_eq!(image["status"], "queued", "{image}");
-    for field in [
-        "size",
-        "virtual_size",
-        "checksum",
-        "os_hash_algo",
-        "os_hash_value",
-    ] {
-        assert_eq!(image[field], Value::Null, "{field} in {image}");
-    }
-    assert_eq!(s.settled_files().await, Vec::<String>::new());
 }
 
 #[tokio::test]

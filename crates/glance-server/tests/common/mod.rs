@@ -322,3 +322,32 @@ pub async fn queued(s: &TestServer) -> String {
     )
     .await
 }
+
+/// The image is back to queued with no data fields, and the store holds nothing of it.
+pub async fn assert_pristine(s: &TestServer, id: &str) {
+    let image = show(s, id).await;
+    assert_eq!(image["status"], "queued", "{image}");
+    for field in [
+        "size",
+        "virtual_size",
+        "checksum",
+        "os_hash_algo",
+        "os_hash_value",
+    ] {
+        assert_eq!(image[field], Value::Null, "{field} in {image}");
+    }
+    let mut left = s.stored_files();
+    for _ in 0..50 {
+        left.retain(|name| name.contains(id));
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        left = s.stored_files();
+    }
+    assert_eq!(
+        left,
+        Vec::<String>::new(),
+        "files of {id} left in the store"
+    );
+}
