@@ -29,7 +29,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-ALL_MEASUREMENTS = ["upload", "download", "rss", "create", "list", "get"]
+ALL_MEASUREMENTS = ["upload", "download", "rss", "inspect", "create", "list", "get"]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -250,11 +250,10 @@ def curl_bin() -> str:
     return c
 
 
-def m_upload(ctx, res):
+def _upload(ctx, image_id: str) -> float:
+    """PUTs the big file to the image with curl; returns the seconds curl reports."""
     h: Http = ctx["http"]
     f, size = ctx["image_file"], ctx["image_size"]
-    image_id = h.create_image("bench-big")
-    ctx["big_id"] = image_id
     cmd = [curl_bin(), "-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}",
            "-T", f, "-X", "PUT", "-H", "Content-Type: application/octet-stream",
            "-H", "Expect:", "-H", "X-Auth-Token: x", "--max-time", str(ctx["max_time"]),
@@ -268,8 +267,33 @@ def m_upload(ctx, res):
         raise RuntimeError(f"upload: image is {img['status']} size {img['size']}, want active/{size}")
     if ctx.get("image_md5") and img["checksum"] != ctx["image_md5"]:
         raise RuntimeError(f"upload: checksum {img['checksum']} != {ctx['image_md5']}")
-    res["upload_mbps"] = size / float(secs) / 1e6
+    return float(secs)
+
+
+def m_upload(ctx, res):
+    size = ctx["image_size"]
+    ctx["big_id"] = ctx["http"].create_image("bench-big")
+    secs = _upload(ctx, ctx["big_id"])
+    res["upload_mbps"] = size / secs / 1e6
     log(f"upload {size >> 20} MiB: {float(secs):.2f} s, {res['upload_mbps']:.1f} MB/s")
+
+
+def m_inspect(ctx, res):
+    """The cost of format inspection: the same upload into a bare image (inspected)
+    and an ovf one (not inspected, on both servers), interleaved, median of each."""
+    h: Http = ctx["http"]
+    size = ctx["image_size"]
+    rates = {"bare": [], "ovf": []}
+    for _ in range(ctx["inspect_reps"]):
+        for container in ("bare", "ovf"):
+            image_id = h.create_image(f"bench-inspect-{container}", container_format=container)
+            rates[container].append(size / _upload(ctx, image_id) / 1e6)
+            h.request("DELETE", f"/v2/images/{image_id}")  # frees the disk for the next one
+    res["upload_inspected_mbps"] = statistics.median(rates["bare"])
+    res["upload_uninspected_mbps"] = statistics.median(rates["ovf"])
+    log(f"upload {size >> 20} MiB inspected (bare) {res['upload_inspected_mbps']:.1f} MB/s, "
+        f"not inspected (ovf) {res['upload_uninspected_mbps']:.1f} MB/s "
+        f"(median of {ctx['inspect_reps']} each)")
 
 
 def _need_big(ctx):
@@ -459,7 +483,8 @@ def m_get(ctx, res):
             f"({err} errors)")
 
 
-MEASURE = {"upload": m_upload, "download": m_download, "rss": m_rss, "create": m_create,
+MEASURE = {"upload": m_upload, "download": m_download, "rss": m_rss, "inspect": m_inspect,
+           "create": m_create,
            "list": m_list, "get": m_get}
 
 
@@ -478,7 +503,7 @@ def cmd_measure(a):
         "dl_conc": a.dl_conc, "create_n": a.create_n, "create_conc": a.create_conc,
         "list_images": a.list_images, "list_props": a.list_props, "list_tags": a.list_tags,
         "list_reps": a.list_reps, "get_conns": a.get_conns, "get_seconds": a.get_seconds,
-        "client": a.client, "warmup": a.warmup, "res": res,
+        "client": a.client, "warmup": a.warmup, "inspect_reps": a.inspect_reps, "res": res,
     }
     # Idle RSS first: after start-up and a few light requests, before any data moved.
     for _ in range(3):
@@ -510,6 +535,8 @@ def cmd_measure(a):
 ROWS = [
     # key, label, unit, higher_is_better
     ("upload_mbps", "upload {mb} MiB (curl -T)", "MB/s", True),
+    ("upload_inspected_mbps", "upload {mb} MiB into a bare image (inspected)", "MB/s", True),
+    ("upload_uninspected_mbps", "upload {mb} MiB into an ovf image (not inspected)", "MB/s", True),
     ("download_mbps", "download {mb} MiB (curl -o /dev/null)", "MB/s", True),
     ("concurrent_dl_mbps", "{dlc} concurrent downloads, aggregate", "MB/s", True),
     ("create_per_s", "create images, {cc} clients, N={cn}", "images/s", True),
@@ -599,6 +626,7 @@ def main():
     m.add_argument("--measure", default=",".join(ALL_MEASUREMENTS))
     m.add_argument("--max-time", type=int, default=900)
     m.add_argument("--dl-reps", type=int, default=1)
+    m.add_argument("--inspect-reps", type=int, default=3)
     m.add_argument("--dl-conc", type=int, default=8)
     m.add_argument("--create-n", type=int, default=400)
     m.add_argument("--create-conc", type=int, default=8)

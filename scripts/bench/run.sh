@@ -5,7 +5,7 @@
 #
 # Usage: scripts/bench/run.sh [options]
 #   --only ours|upstream   run one server only (no ratio column)
-#   --measure LIST         comma list of upload,download,rss,create,list,get (default all)
+#   --measure LIST         comma list of upload,download,rss,inspect,create,list,get (default all)
 #   --quick                small sizes (64 MiB image, 2000 listed images, N=200, 5 s GETs): < 3 min
 #   --no-build             don't run cargo build (use the existing release binary)
 #   --json DIR             also keep the raw results (ours.json, upstream.json) in DIR
@@ -35,7 +35,7 @@ export GLANCE_TESTBED_HOME="$TESTBED_HOME"
 PY="${PYTHON:-python3}"
 BENCH_PY="$ROOT/scripts/bench/bench.py"
 
-ONLY="" MEASURE="upload,download,rss,create,list,get" BUILD=1 JSON_DIR=""
+ONLY="" MEASURE="upload,download,rss,inspect,create,list,get" BUILD=1 JSON_DIR=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --only) ONLY="${2:?}"; shift 2;;
