@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
-use crate::hashing::{BlockingStage, Digests, HashAlgo, HashingPipeline};
+use crate::hashing::{Digests, HashAlgo, HashingPipeline};
 use crate::{Store, StoreError, StoreWriter};
 
 /// Size rules for one upload.
@@ -35,8 +35,10 @@ pub struct WrittenObject {
     pub digests: Digests,
 }
 
-/// Sees every chunk of an upload, e.g. the disk format inspector. Runs on its own
-/// thread beside the hashers, so it may do CPU work without stalling the transfer.
+/// Sees every chunk of an upload, e.g. the disk format inspector. Called inline on the
+/// request's task, so `observe` must do bounded work per chunk (the inspector copies a
+/// few header regions and then only counts bytes); a thread hop per chunk would cost
+/// more than that work.
 pub trait ChunkObserver: Send {
     fn observe(&mut self, chunk: &[u8]);
     /// Called once after the last chunk; `Err` rejects the upload
@@ -72,25 +74,18 @@ where
     }
     // Threads first: if the OS refuses them, no store object has been started.
     let mut hashes = HashingPipeline::try_start(algo)?;
-    let mut inspectors = if observers.is_empty() {
-        None
-    } else {
-        Some(observer_stage(observers)?)
-    };
+    let mut observers = observers;
     let mut writer = store.begin_upload(image_id).await?;
 
-    let fed = pump(body, &limits, &mut hashes, &mut inspectors, writer.as_mut()).await;
-    let checked = match fed {
-        Ok(()) => match inspectors {
-            Some(stage) => match stage.finish().await {
-                Some(Ok(())) => Ok(()),
-                Some(Err(why)) => Err(StoreError::Rejected(why)),
-                None => Err(StoreError::Rejected("an upload inspector crashed".into())),
-            },
-            None => Ok(()),
-        },
-        Err(err) => Err(err),
-    };
+    let fed = pump(body, &limits, &mut hashes, &mut observers, writer.as_mut()).await;
+    // Every observer gets its `finish`; the first rejection is reported.
+    let checked = fed.and_then(|()| {
+        observers
+            .iter_mut()
+            .map(|o| o.finish())
+            .fold(Ok(()), |verdict, result| verdict.and(result))
+            .map_err(StoreError::Rejected)
+    });
     if let Err(err) = checked {
         // Drops `hashes`, closing its queues, so its threads end too.
         writer.abort().await;
@@ -110,7 +105,7 @@ async fn pump<S, E>(
     mut body: S,
     limits: &UploadLimits,
     hashes: &mut HashingPipeline,
-    inspectors: &mut Option<BlockingStage<Result<(), String>>>,
+    observers: &mut [Box<dyn ChunkObserver>],
     writer: &mut dyn StoreWriter,
 ) -> Result<(), StoreError>
 where
@@ -137,10 +132,10 @@ where
                 return Err(StoreError::SizeMismatch { expected, received });
             }
         }
-        hashes.feed(chunk.clone()).await;
-        if let Some(stage) = inspectors {
-            stage.feed(chunk.clone()).await;
+        for observer in observers.iter_mut() {
+            observer.observe(&chunk);
         }
+        hashes.feed(chunk.clone()).await;
         writer.write(chunk).await?;
     }
     match limits.expected_size {
@@ -149,31 +144,4 @@ where
         }
         _ => Ok(()),
     }
-}
-
-/// All observers share one thread: they are light next to hashing, and one thread per
-/// observer per upload would be wasteful.
-fn observer_stage(
-    observers: Vec<Box<dyn ChunkObserver>>,
-) -> std::io::Result<BlockingStage<Result<(), String>>> {
-    BlockingStage::spawn(
-        "glance-inspect",
-        observers,
-        |observers, chunk| {
-            for observer in observers.iter_mut() {
-                observer.observe(chunk);
-            }
-        },
-        |mut observers| {
-            // Every observer gets its `finish`; the first rejection is reported.
-            let mut verdict = Ok(());
-            for observer in observers.iter_mut() {
-                let result = observer.finish();
-                if verdict.is_ok() {
-                    verdict = result;
-                }
-            }
-            verdict
-        },
-    )
 }
