@@ -80,10 +80,10 @@ where
     let fed = pump(body, &limits, &mut hashes, &mut observers, writer.as_mut()).await;
     // Every observer gets its `finish`; the first rejection is reported.
     let checked = fed.and_then(|()| {
-        observers
-            .iter_mut()
-            .map(|o| o.finish())
-            .fold(Ok(()), |verdict, result| verdict.and(result))
+        let verdicts: Vec<Result<(), String>> = observers.iter_mut().map(|o| o.finish()).collect();
+        verdicts
+            .into_iter()
+            .collect::<Result<(), String>>()
             .map_err(StoreError::Rejected)
     });
     if let Err(err) = checked {
