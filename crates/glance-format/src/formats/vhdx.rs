@@ -12,7 +12,8 @@ const REGION_TABLE_LEN: usize = 64 * 1024;
 const REGION_TABLE_SIGNATURE: u32 = 0x6967_6572; // "regi"
 /// Limits from the specification (and qemu): at most 2047 entries per table.
 const MAX_ENTRIES: u32 = 2047;
-/// The metadata table: a 32-byte header and up to 2047 entries of 32 bytes.
+/// The metadata table: a 32-byte header and up to 2047 entries of 32 bytes. Items
+/// start after it (the specification puts them at 64 KiB or later).
 const METADATA_TABLE_LEN: usize = 2048 * 32;
 /// GUIDs as stored on disk (the first three groups little-endian).
 const METADATA_REGION: [u8; 16] = guid(
@@ -76,11 +77,19 @@ impl Vhdx {
         if count > MAX_ENTRIES {
             return Err(format!("Region count is {count} (limit {MAX_ENTRIES})"));
         }
-        (0..count as usize)
+        let at = (0..count as usize)
             .map(|i| 16 + i * 32)
             .find(|&at| t.get(at..at + 16) == Some(&METADATA_REGION[..]))
             .and_then(|at| le_u64(t, at + 16))
-            .ok_or_else(|| "VHDX has no metadata region".to_string())
+            .ok_or_else(|| "VHDX has no metadata region".to_string())?;
+        // A pointer back into the headers is malformed (the specification wants 1 MiB or
+        // later), and would make the answer depend on where the stream's chunks split.
+        if at < REGION_TABLE_AT + REGION_TABLE_LEN as u64 {
+            return Err(format!(
+                "VHDX metadata region at {at:#x} overlaps the headers"
+            ));
+        }
+        Ok(at)
     }
 
     /// The virtual-disk-size item's (offset, length) once the metadata table is in;
@@ -108,6 +117,11 @@ impl Vhdx {
             if m[at..at + 16] == VIRTUAL_DISK_SIZE {
                 let offset = le_u32(m, at + 16).unwrap_or(0) as u64;
                 let len = le_u32(m, at + 20).unwrap_or(0) as usize;
+                if offset < METADATA_TABLE_LEN as u64 {
+                    return Err(format!(
+                        "VHDX metadata item at {offset:#x} overlaps the table"
+                    ));
+                }
                 if len < 8 {
                     return Err("VHDX virtual disk size item is too short".into());
                 }
@@ -170,5 +184,33 @@ impl Parser for Vhdx {
 
     fn safety_failures(&self) -> Vec<SafetyFailure> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{DiskFormat, Inspector};
+
+    /// A VHDX whose region table points the metadata region back into the first
+    /// 256 KiB (found by the fuzzer: the answer used to depend on the chunking).
+    #[test]
+    fn metadata_pointer_into_the_headers_is_refused_for_any_chunking() {
+        let mut stream = vec![0u8; 300 * 1024];
+        stream[..8].copy_from_slice(b"vhdxfile");
+        let table = 192 * 1024;
+        stream[table..table + 4].copy_from_slice(b"regi");
+        stream[table + 8..table + 12].copy_from_slice(&1u32.to_le_bytes());
+        stream[table + 16..table + 32].copy_from_slice(&super::METADATA_REGION);
+        stream[table + 32..table + 40].copy_from_slice(&(64u64 * 1024).to_le_bytes());
+        stream[64 * 1024..64 * 1024 + 8].copy_from_slice(b"metadata");
+        for chunk in [509, 4096, stream.len()] {
+            let mut inspector = Inspector::with_formats(&[DiskFormat::Vhdx]);
+            stream.chunks(chunk).for_each(|c| inspector.feed(c));
+            let verdict = inspector.finish().safety_check(DiskFormat::Vhdx);
+            assert!(
+                format!("{verdict:?}").contains("overlaps the headers"),
+                "chunks of {chunk}: {verdict:?}"
+            );
+        }
     }
 }
