@@ -135,9 +135,8 @@ fn safety(
                     .iter()
                     .any(|n| n == f.check)
             });
-            let summary = CheckError::Failed(failures).to_string();
             if format == DiskFormat::Gpt && !fatal {
-                warnings.push(format!("Non-fatal {summary}"));
+                warnings.push(format!("Non-fatal {}", CheckError::Failed(failures)));
             } else {
                 return Err(Refusal("Image failed safety checks".into()));
             }

@@ -58,7 +58,7 @@ pub async fn write_stream<S, E>(
     body: S,
     algo: HashAlgo,
     limits: UploadLimits,
-    observers: Vec<Box<dyn ChunkObserver>>,
+    mut observers: Vec<Box<dyn ChunkObserver>>,
 ) -> Result<WrittenObject, StoreError>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
@@ -74,7 +74,6 @@ where
     }
     // Threads first: if the OS refuses them, no store object has been started.
     let mut hashes = HashingPipeline::try_start(algo)?;
-    let mut observers = observers;
     let mut writer = store.begin_upload(image_id).await?;
 
     let fed = pump(body, &limits, &mut hashes, &mut observers, writer.as_mut()).await;

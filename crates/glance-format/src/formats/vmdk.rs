@@ -246,18 +246,17 @@ impl Descriptor {
     fn parse(raw: &[u8]) -> Self {
         // The embedded descriptor is NUL-padded; the text ends at the first NUL.
         let raw = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
-        let Ok(text) = std::str::from_utf8(raw) else {
+        // Descriptors are ASCII; anything else is not one (and ASCII is valid UTF-8).
+        let Some(text) = raw
+            .is_ascii()
+            .then(|| std::str::from_utf8(raw).ok())
+            .flatten()
+        else {
             return Self {
                 text: None,
                 create_type: None,
             };
         };
-        if !text.is_ascii() {
-            return Self {
-                text: None,
-                create_type: None,
-            };
-        }
         let text = text.to_ascii_lowercase();
         let create_type = text.find("createtype=\"").and_then(|i| {
             let start = i + "createtype=\"".len();
