@@ -1,5 +1,6 @@
 //! Typed settings parsed from upstream-style (oslo.config INI) `glance-api.conf` files.
 
+mod auth;
 mod error;
 mod ini;
 mod interpolate;
@@ -11,6 +12,7 @@ mod search_path;
 mod settings;
 mod stores;
 
+pub use auth::{KeystoneAuthtokenSettings, PolicySettings};
 pub use error::ConfigError;
 pub use load::{load, load_for_program, load_from_str, LoadOptions, API_PROGRAM};
 pub use settings::{

@@ -89,6 +89,7 @@ fn build(layers: &ConfigLayers, program: &str) -> Result<Settings, ConfigError> 
     let mut settings = Settings::default();
     read_default_group(&reader, &mut settings, program)?;
     settings.paste_flavor = reader.string(&[("paste_deploy", "flavor")]);
+    crate::auth::read_auth(&reader, &mut settings)?;
     settings.database = read_database(&reader)?;
     settings.image_format = read_image_format(&reader)?;
     stores::read_stores(&reader, &mut settings)?;

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::auth::{KeystoneAuthtokenSettings, PolicySettings};
+
 /// Everything `glance-api` needs to start. Built by [`crate::load`]; no global state.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -57,8 +59,14 @@ pub struct Settings {
     pub property_protection_file: Option<PathBuf>,
     /// `[DEFAULT] property_protection_rule_format` ("roles").
     pub property_protection_rule_format: String,
-    /// `[paste_deploy] flavor`: None/empty = noauth; "trusted-auth"; "keystone" (later issue).
+    /// `[paste_deploy] flavor`: None/empty = noauth; "trusted-auth"; "keystone" (each
+    /// optionally with upstream's `+cache`/`+cachemanagement` suffixes).
     pub paste_flavor: Option<String>,
+    /// `[DEFAULT] allow_anonymous_access` (false): unauthenticated requests get a
+    /// read-only context instead of 401.
+    pub allow_anonymous_access: bool,
+    pub keystone_authtoken: KeystoneAuthtokenSettings,
+    pub oslo_policy: PolicySettings,
     pub database: DatabaseSettings,
     pub glance_store: GlanceStoreSettings,
     /// One entry per `enabled_backends` id: that section's store options.
@@ -199,6 +207,9 @@ impl Default for Settings {
             property_protection_file: None,
             property_protection_rule_format: "roles".into(),
             paste_flavor: None,
+            allow_anonymous_access: false,
+            keystone_authtoken: KeystoneAuthtokenSettings::default(),
+            oslo_policy: PolicySettings::default(),
             database: DatabaseSettings {
                 connection: None,
                 max_pool_size: None,
