@@ -322,13 +322,16 @@ pub(crate) async fn insert_tag(
     tag: &str,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
-    let mut q = SqlBuf::new("SELECT id FROM image_tags WHERE image_id = ");
-    q.bind(image_id)
-        .push(" AND value = ")
-        .bind(tag)
-        .push(" AND deleted = ")
-        .bind(false);
-    if !tx.fetch(&q).await?.is_empty() {
+    // Compared here, not in SQL: MySQL's default collations are case-insensitive, and
+    // tags are case-sensitive (`NewTag` is not `newtag`).
+    let mut q = SqlBuf::new("SELECT value FROM image_tags WHERE image_id = ");
+    q.bind(image_id).push(" AND deleted = ").bind(false);
+    if tx
+        .fetch(&q)
+        .await?
+        .iter()
+        .any(|r| r.str("value") == Some(tag))
+    {
         return Ok(());
     }
     let mut q = SqlBuf::new(

@@ -6,18 +6,26 @@ mod engine;
 mod images;
 mod list;
 mod members;
+mod metadefs;
 mod migrate;
 mod rows;
 mod sql;
 mod tags;
+#[cfg(feature = "testing")]
+pub mod testing;
 
-pub use engine::{Db, DbRow, PoolSettings, WriteTx};
+pub use engine::{redact_url, Db, DbRow, Engine, PoolSettings, WriteTx};
 pub use images::{ImageChanges, StatusChange};
 pub use list::{
     CmpOp, Column, Condition, ImageListQuery, ListResult, ListVisibility, SortDir, SortKey,
     VisibilityScope,
 };
 pub use members::MemberAdded;
+pub use metadefs::{
+    namespace_sortable, AssociationRow, AssociationValues, ContentKind, ContentPage, ContentRow,
+    ContentValues, NamespaceContent, NamespaceListQuery, NamespaceRow, NamespaceScope,
+    NamespaceValues, ResourceTypeRow,
+};
 pub use migrate::SCHEMA_VERSION;
 pub use sql::{SqlBuf, SqlValue};
 pub use tags::TagAdded;

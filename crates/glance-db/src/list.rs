@@ -6,7 +6,7 @@ use glance_domain::{Image, MemberStatus};
 
 use crate::rows::{image_from_row, IMAGE_COLUMNS};
 use crate::sql::{SqlBuf, SqlValue};
-use crate::{Db, DbError, DbRow};
+use crate::{Db, DbError, DbRow, Engine};
 
 /// Columns of `images` a list may filter or sort on. Only these names ever reach SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,18 +218,32 @@ impl Db {
         Ok(ListResult::Page(images))
     }
 
-    /// SQLite's plan for the page query of `query` (without a marker), one line per
-    /// step: for tests and operators checking that listing stays on its indexes.
+    /// The engine's plan for the page query of `query` (without a marker), one line
+    /// per step: for tests and operators checking that listing stays on its indexes.
     pub async fn explain_list(&self, query: &ImageListQuery) -> Result<Vec<String>, DbError> {
         let page = page_query(query, None);
-        let mut q = SqlBuf::new(&format!("EXPLAIN QUERY PLAN {}", page.text));
+        let explain = match self.engine() {
+            Engine::Sqlite => "EXPLAIN QUERY PLAN",
+            Engine::Postgres | Engine::MySql => "EXPLAIN",
+        };
+        let mut q = SqlBuf::new(&format!("{explain} {}", page.text));
         q.binds = page.binds;
-        Ok(self
-            .fetch(&q)
-            .await?
-            .iter()
-            .filter_map(|r| r.text("detail"))
-            .collect())
+        let rows = self.fetch(&q).await?;
+        Ok(match self.engine() {
+            Engine::Sqlite => rows.iter().filter_map(|r| r.text("detail")).collect(),
+            Engine::Postgres => rows.iter().filter_map(|r| r.text("QUERY PLAN")).collect(),
+            // One row per table access: which table, through which key, how.
+            Engine::MySql => rows
+                .iter()
+                .map(|r| {
+                    r.columns()
+                        .iter()
+                        .filter_map(|c| Some(format!("{c}={}", r.text(c)?)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect(),
+        })
     }
 }
 

@@ -1,27 +1,44 @@
 //! Creates the upstream schema on first start and checks it on later starts.
 
 use crate::sql::SqlBuf;
-use crate::{Db, DbError};
+use crate::{Db, DbError, Engine};
 
 /// Upstream's alembic head that our schema reproduces.
 pub const SCHEMA_VERSION: &str = "2024_1_contract01";
 
 const SQLITE_SCHEMA: &str = include_str!("../migrations/sqlite.sql");
+const POSTGRESQL_SCHEMA: &str = include_str!("../migrations/postgresql.sql");
+const MYSQL_SCHEMA: &str = include_str!("../migrations/mysql.sql");
 
 impl Db {
     /// Creates every table when the database is empty; otherwise checks that it is at
     /// [`SCHEMA_VERSION`].
     pub async fn migrate(&self) -> Result<(), DbError> {
-        let exists = self
-            .fetch(&SqlBuf::new(
+        let (exists, schema) = match self.engine() {
+            Engine::Sqlite => (
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'",
-            ))
-            .await?;
+                SQLITE_SCHEMA,
+            ),
+            Engine::Postgres => (
+                "SELECT 1 AS present FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = 'alembic_version'",
+                POSTGRESQL_SCHEMA,
+            ),
+            Engine::MySql => (
+                "SELECT 1 AS present FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = 'alembic_version'",
+                MYSQL_SCHEMA,
+            ),
+        };
+        let exists = self.fetch(&SqlBuf::new(exists)).await?;
         if exists.is_empty() {
+            // PostgreSQL creates the schema in one transaction; MySQL commits each
+            // CREATE on its own (its DDL is not transactional).
             let mut tx = self.begin_write().await?;
-            for statement in split_statements(SQLITE_SCHEMA) {
+            for statement in split_statements(schema) {
                 tx.execute(&SqlBuf::new(&statement)).await?;
             }
+            crate::metadefs::seed_resource_types(&mut tx).await?;
             tx.commit().await?;
             tracing::info!(version = SCHEMA_VERSION, "created the database schema");
         } else {
@@ -33,7 +50,10 @@ impl Db {
                 });
             }
         }
-        self.pin_planner_statistics().await
+        if self.engine() == Engine::Sqlite {
+            self.pin_planner_statistics().await?;
+        }
+        Ok(())
     }
 
     /// Gives SQLite's query planner the shape of a Glance database up front.

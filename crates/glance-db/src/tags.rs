@@ -46,14 +46,24 @@ impl Db {
     pub async fn delete_tag(&self, image_id: &str, tag: &str) -> Result<bool, DbError> {
         let at = now();
         let mut tx = self.begin_write().await?;
-        let mut q = SqlBuf::new("UPDATE image_tags SET deleted = ");
-        q.bind(true).push(", deleted_at = ").bind(at);
-        q.push(" WHERE image_id = ")
-            .bind(image_id)
-            .push(" AND value = ")
-            .bind(tag);
-        q.push(" AND deleted = ").bind(false);
-        let removed = tx.execute(&q).await? > 0;
+        // The rows are picked here, not by `value = ` in SQL: MySQL's default collations
+        // are case-insensitive, and removing `NewTag` must leave `newtag`.
+        let mut q = SqlBuf::new("SELECT id, value FROM image_tags WHERE image_id = ");
+        q.bind(image_id).push(" AND deleted = ").bind(false);
+        let ids: Vec<i64> = tx
+            .fetch(&q)
+            .await?
+            .iter()
+            .filter(|r| r.str("value") == Some(tag))
+            .filter_map(|r| r.int("id"))
+            .collect();
+        let removed = !ids.is_empty();
+        if removed {
+            let mut q = SqlBuf::new("UPDATE image_tags SET deleted = ");
+            q.bind(true).push(", deleted_at = ").bind(at);
+            q.push(" WHERE id IN ").bind_list(ids);
+            tx.execute(&q).await?;
+        }
         if removed {
             touch_image(&mut tx, image_id).await?;
             tx.commit().await?;

@@ -1,45 +1,23 @@
-//! The database connection and the only code that talks to the driver: it runs
-//! [`SqlBuf`]s and turns result rows into engine-neutral [`DbRow`]s. Adding PostgreSQL
-//! and MySQL means adding their arms here; queries elsewhere stay as they are.
-//!
-//! SQLite runs through rusqlite on the blocking thread pool: rows are read straight
-//! from the statement into [`DbRow`]s, one thread hop per statement (an async driver
-//! that copies every value and hands rows over one by one cost ten times more on a
+//! SQLite through rusqlite on the blocking thread pool: rows are read straight from
+//! the statement into [`DbRow`]s, one thread hop per statement (an async driver that
+//! copies every value and hands rows over one by one cost ten times more on a
 //! 10,000-row page; decision 7).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::sql::{parse_sqlite_time, SqlBuf, SqlValue, SQLITE_TIME_FORMAT};
+use super::{DbRow, PoolSettings};
+use crate::sql::{SqlBuf, SqlValue, SQLITE_TIME_FORMAT};
 use crate::DbError;
 
-/// Pool settings from `[database]`.
-#[derive(Debug, Clone)]
-pub struct PoolSettings {
-    pub max_connections: u32,
-    pub acquire_timeout: Duration,
-    pub idle_timeout: Duration,
-}
-
-impl Default for PoolSettings {
-    fn default() -> Self {
-        PoolSettings {
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(3600),
-        }
-    }
-}
-
-/// A connection pool on one of the supported engines. Cheap to clone.
+/// A pool of SQLite connections. Cheap to clone.
 #[derive(Clone)]
-pub struct Db {
+pub(super) struct SqliteDb {
     pool: Arc<SqlitePool>,
 }
 
@@ -74,15 +52,15 @@ impl Drop for Pooled {
 
 /// A write transaction. SQLite takes the write lock at `BEGIN IMMEDIATE`, so two
 /// writers queue on the busy timeout instead of deadlocking on a lock upgrade.
-/// Dropped without [`WriteTx::commit`], it rolls back.
-pub struct WriteTx {
+/// Dropped without [`SqliteTx::commit`], it rolls back.
+pub(super) struct SqliteTx {
     conn: Pooled,
 }
 
-impl Db {
-    /// Connects to a database URL in the forms upstream accepts (`sqlite:///abs/path`,
+impl SqliteDb {
+    /// Opens a pool on an SQLAlchemy-style SQLite URL (`sqlite:///abs/path`,
     /// `sqlite:////abs/path`, `sqlite:///relative`, `sqlite://` for memory).
-    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Db, DbError> {
+    pub(super) async fn connect(url: &str, settings: &PoolSettings) -> Result<SqliteDb, DbError> {
         let path = sqlite_path_from_url(url)?;
         let max = if path.is_none() {
             1
@@ -95,7 +73,7 @@ impl Db {
             permits: Arc::new(Semaphore::new(max as usize)),
             acquire_timeout: settings.acquire_timeout,
         });
-        let db = Db { pool };
+        let db = SqliteDb { pool };
         // Open one connection now so a bad path fails at start-up, and so an in-memory
         // database exists for the pool's lifetime.
         let first = db.acquire().await?;
@@ -128,30 +106,29 @@ impl Db {
         })
     }
 
-    pub async fn begin_write(&self) -> Result<WriteTx, DbError> {
+    pub(super) async fn begin_write(&self) -> Result<SqliteTx, DbError> {
         let mut conn = self.acquire().await?;
         run(&mut conn, |c| {
             c.execute_batch("BEGIN IMMEDIATE").map_err(DbError::from)
         })
         .await?;
-        Ok(WriteTx { conn })
+        Ok(SqliteTx { conn })
     }
 
-    pub(crate) async fn execute(&self, q: &SqlBuf) -> Result<u64, DbError> {
+    pub(super) async fn execute(&self, q: &SqlBuf) -> Result<u64, DbError> {
         let mut conn = self.acquire().await?;
         let q = q.clone();
         run(&mut conn, move |c| execute_on(c, &q)).await
     }
 
-    pub(crate) async fn fetch(&self, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
+    pub(super) async fn fetch(&self, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
         let mut conn = self.acquire().await?;
         let q = q.clone();
         run(&mut conn, move |c| fetch_on(c, &q)).await
     }
 
-    /// Runs several queries in one read transaction (one consistent snapshot) and one
-    /// trip to the database thread.
-    pub(crate) async fn fetch_batch(
+    /// Several queries in one read transaction and one trip to the database thread.
+    pub(super) async fn fetch_batch(
         &self,
         queries: Vec<SqlBuf>,
     ) -> Result<Vec<Vec<DbRow>>, DbError> {
@@ -169,18 +146,7 @@ impl Db {
         .await
     }
 
-    /// Runs one statement outside the typed API (schema tools, tests).
-    pub async fn raw_execute(&self, q: &SqlBuf) -> Result<u64, DbError> {
-        self.execute(q).await
-    }
-
-    /// Runs one query outside the typed API (schema tools, tests).
-    pub async fn raw_fetch(&self, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
-        self.fetch(q).await
-    }
-
-    /// Closes idle connections and refuses new ones.
-    pub async fn close(&self) {
+    pub(super) fn close(&self) {
         self.pool.permits.close();
         if let Ok(mut idle) = self.pool.idle.lock() {
             idle.clear();
@@ -188,18 +154,18 @@ impl Db {
     }
 }
 
-impl WriteTx {
-    pub(crate) async fn execute(&mut self, q: &SqlBuf) -> Result<u64, DbError> {
+impl SqliteTx {
+    pub(super) async fn execute(&mut self, q: &SqlBuf) -> Result<u64, DbError> {
         let q = q.clone();
         run(&mut self.conn, move |c| execute_on(c, &q)).await
     }
 
-    pub(crate) async fn fetch(&mut self, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
+    pub(super) async fn fetch(&mut self, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
         let q = q.clone();
         run(&mut self.conn, move |c| fetch_on(c, &q)).await
     }
 
-    pub async fn commit(mut self) -> Result<(), DbError> {
+    pub(super) async fn commit(mut self) -> Result<(), DbError> {
         run(&mut self.conn, |c| {
             c.execute_batch("COMMIT").map_err(DbError::from)
         })
@@ -207,7 +173,7 @@ impl WriteTx {
     }
 }
 
-impl Drop for WriteTx {
+impl Drop for SqliteTx {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.conn.as_ref() {
             if !conn.is_autocommit() {
@@ -265,7 +231,7 @@ fn open_connection(path: Option<&PathBuf>) -> Result<Connection, DbError> {
 }
 
 /// Accepts SQLAlchemy-style SQLite URLs. Returns None for an in-memory database.
-fn sqlite_path_from_url(url: &str) -> Result<Option<PathBuf>, DbError> {
+pub(super) fn sqlite_path_from_url(url: &str) -> Result<Option<PathBuf>, DbError> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite+pysqlite://"))
@@ -325,76 +291,9 @@ fn fetch_on(conn: &mut Connection, q: &SqlBuf) -> Result<Vec<DbRow>, DbError> {
                 }
             });
         }
-        out.push(DbRow {
-            columns: columns.clone(),
-            values,
-        });
+        out.push(DbRow::new(columns.clone(), values));
     }
     Ok(out)
-}
-
-/// One result row, independent of the engine.
-#[derive(Debug, Clone)]
-pub struct DbRow {
-    columns: Arc<[String]>,
-    values: Vec<SqlValue>,
-}
-
-impl DbRow {
-    /// The raw value of a column (Null when absent).
-    pub fn value(&self, name: &str) -> SqlValue {
-        self.get(name).clone()
-    }
-
-    fn get(&self, name: &str) -> &SqlValue {
-        self.columns
-            .iter()
-            .position(|c| c == name)
-            .map(|i| &self.values[i])
-            .unwrap_or(&SqlValue::Null)
-    }
-
-    /// A text column borrowed (None for NULL and non-text values).
-    pub fn str(&self, name: &str) -> Option<&str> {
-        match self.get(name) {
-            SqlValue::Text(s) => Some(s.as_str()),
-            _ => None,
-        }
-    }
-
-    pub fn text(&self, name: &str) -> Option<String> {
-        match self.get(name) {
-            SqlValue::Text(s) => Some(s.clone()),
-            SqlValue::Int(i) => Some(i.to_string()),
-            _ => None,
-        }
-    }
-
-    pub fn int(&self, name: &str) -> Option<i64> {
-        match self.get(name) {
-            SqlValue::Int(i) => Some(*i),
-            SqlValue::Bool(b) => Some(*b as i64),
-            SqlValue::Text(s) => s.parse().ok(),
-            _ => None,
-        }
-    }
-
-    pub fn boolean(&self, name: &str) -> bool {
-        match self.get(name) {
-            SqlValue::Bool(b) => *b,
-            SqlValue::Int(i) => *i != 0,
-            SqlValue::Text(s) => matches!(s.as_str(), "1" | "true" | "t"),
-            _ => false,
-        }
-    }
-
-    pub fn time(&self, name: &str) -> Option<NaiveDateTime> {
-        match self.get(name) {
-            SqlValue::Time(t) => Some(*t),
-            SqlValue::Text(s) => parse_sqlite_time(s),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]

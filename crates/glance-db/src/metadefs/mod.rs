@@ -1,0 +1,115 @@
+//! Metadata definitions (`metadef_*` tables): namespaces and what they contain.
+//! Rows are hard-deleted, as upstream does; a namespace's content goes with it.
+
+mod content;
+mod namespaces;
+mod resource_types;
+
+use chrono::NaiveDateTime;
+
+use crate::engine::DbRow;
+use crate::sql::{SqlBuf, SqlValue};
+use crate::{DbError, SortDir};
+
+pub use content::{ContentKind, ContentPage, ContentRow, ContentValues};
+pub use namespaces::{
+    sortable as namespace_sortable, NamespaceContent, NamespaceListQuery, NamespaceScope,
+};
+pub(crate) use resource_types::seed_resource_types;
+pub use resource_types::{AssociationRow, AssociationValues, ResourceTypeRow};
+
+/// One `metadef_namespaces` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespaceRow {
+    pub id: i64,
+    pub namespace: String,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    /// `public` or `private` (NULL is read as `private`, as upstream's domain does).
+    pub visibility: String,
+    pub protected: bool,
+    pub owner: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The writable attributes of a namespace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespaceValues {
+    pub namespace: String,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub visibility: String,
+    pub protected: bool,
+    pub owner: String,
+}
+
+fn created(row: &DbRow, table: &str) -> Result<NaiveDateTime, DbError> {
+    row.time("created_at")
+        .ok_or_else(|| DbError::Corrupt(format!("{table} row without created_at")))
+}
+
+fn namespace_from_row(row: &DbRow) -> Result<NamespaceRow, DbError> {
+    let created_at = created(row, "metadef_namespaces")?;
+    Ok(NamespaceRow {
+        id: row
+            .int("id")
+            .ok_or_else(|| DbError::Corrupt("namespace without id".into()))?,
+        namespace: row.text("namespace").unwrap_or_default(),
+        display_name: row.text("display_name"),
+        description: row.text("description"),
+        visibility: row.text("visibility").unwrap_or_else(|| "private".into()),
+        protected: row.boolean("protected"),
+        owner: row.text("owner").unwrap_or_default(),
+        created_at,
+        updated_at: row.time("updated_at").unwrap_or(created_at),
+    })
+}
+
+/// One page of a metadef list, as upstream pages: ordered by (`sort_key`, created_at,
+/// id), all in one direction, starting after the `marker` row (whose column values
+/// `marker_value` gives), at most `limit` rows.
+pub(crate) fn push_page<M>(
+    q: &mut SqlBuf,
+    sort_key: &str,
+    sort_dir: SortDir,
+    marker: Option<&M>,
+    marker_value: impl Fn(&M, &str) -> SqlValue,
+    limit: Option<usize>,
+) {
+    let mut keys = vec![sort_key];
+    for k in ["created_at", "id"] {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let (cmp, dir) = match sort_dir {
+        SortDir::Asc => (" > ", " ASC"),
+        SortDir::Desc => (" < ", " DESC"),
+    };
+    if let Some(marker) = marker {
+        q.push(" AND (");
+        for i in 0..keys.len() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("(");
+            for k in &keys[..i] {
+                q.push(k)
+                    .push(" = ")
+                    .bind(marker_value(marker, k))
+                    .push(" AND ");
+            }
+            q.push(keys[i])
+                .push(cmp)
+                .bind(marker_value(marker, keys[i]));
+            q.push(")");
+        }
+        q.push(")");
+    }
+    let order: Vec<String> = keys.iter().map(|k| format!("{k}{dir}")).collect();
+    q.push(" ORDER BY ").push(&order.join(", "));
+    if let Some(limit) = limit {
+        q.push(" LIMIT ").bind(limit as i64);
+    }
+}
