@@ -116,18 +116,44 @@ pub async fn request_context(
         tenant_id: text("x-tenant-id").or_else(|| text("x-tenant")),
         user_id: text("x-user-id"),
         roles: text("x-roles"),
+        auth_token: text("x-auth-token"),
+        service_token: text("x-service-token"),
     };
-    let ctx = match state.auth.authenticate(&identity, request_id.clone()) {
-        Ok(ctx) => ctx,
-        Err(AuthError::Unauthenticated) => {
-            return ApiError::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED_TEXT).into_response()
+    let result = state.auth.authenticate(&identity, request_id.clone()).await;
+    let authenticated = result.is_ok();
+    let mut response = match result {
+        Ok(ctx) => {
+            request.extensions_mut().insert(ctx);
+            next.run(request).await
         }
-        Err(e) => return ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()).into_response(),
+        Err(AuthError::Keystone(e)) => {
+            // The reason is for the logs; the body says only what upstream says.
+            tracing::info!(request_id, reason = %e, status = e.status(), "request not authenticated");
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let text = if status == StatusCode::UNAUTHORIZED {
+                UNAUTHORIZED_TEXT
+            } else {
+                e.public_message()
+            };
+            ApiError::new(status, text).into_response()
+        }
+        Err(_) => ApiError::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED_TEXT).into_response(),
     };
-    request.extensions_mut().insert(ctx);
-    let mut response = next.run(request).await;
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, v);
+    // Upstream's auth_token adds the challenge to every 401 leaving the pipeline.
+    if response.status() == StatusCode::UNAUTHORIZED {
+        if let Some(v) = state
+            .auth
+            .www_authenticate()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    // Upstream's own 401 comes before its context exists: no request id on it.
+    if authenticated {
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID, v);
+        }
     }
     response
 }

@@ -6,12 +6,15 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
 use axum::Router;
-use glance_auth::AuthMode;
+use glance_auth::Authenticator;
 use glance_core::Glance;
 use tower::ServiceExt;
 
 use crate::error::ApiError;
-use crate::handlers::{discovery, image_data, images, members, schemas, tags};
+use crate::handlers::{
+    discovery, image_data, images, members, metadefs_content as md, metadefs_namespaces as mdns,
+    schemas, tags,
+};
 use crate::middleware::{cors_preflight, render_errors, request_context};
 use crate::views::ImageViewOptions;
 
@@ -19,12 +22,12 @@ use crate::views::ImageViewOptions;
 #[derive(Clone)]
 pub struct AppState {
     pub glance: Glance,
-    pub auth: AuthMode,
+    pub auth: Authenticator,
     pub view: ImageViewOptions,
 }
 
 impl AppState {
-    pub fn new(glance: Glance, auth: AuthMode) -> Self {
+    pub fn new(glance: Glance, auth: Authenticator) -> Self {
         let view = ImageViewOptions {
             show_direct_url: glance.settings.show_image_direct_url,
             show_locations: glance.settings.show_multiple_locations,
@@ -75,6 +78,65 @@ fn v2_routes(state: AppState) -> Router {
             on(GET, members::show)
                 .on(PUT, members::update)
                 .on(DELETE, members::delete),
+        )
+        .route(
+            "/v2/metadefs/resource_types",
+            on(GET, mdns::list_resource_types),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/resource_types",
+            on(GET, mdns::list_associations).on(POST, mdns::create_association),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/resource_types/{resource_type}",
+            on(DELETE, mdns::delete_association),
+        )
+        .route(
+            "/v2/metadefs/namespaces",
+            on(GET, mdns::list).on(POST, mdns::create),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}",
+            on(GET, mdns::show)
+                .on(PUT, mdns::update)
+                .on(DELETE, mdns::delete),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/properties",
+            on(GET, md::list_properties)
+                .on(POST, md::create_property)
+                .on(DELETE, md::delete_properties),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/properties/{property_name}",
+            on(GET, md::show_property)
+                .on(PUT, md::update_property)
+                .on(DELETE, md::delete_property),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/objects",
+            on(GET, md::list_objects)
+                .on(POST, md::create_object)
+                .on(DELETE, md::delete_objects),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/objects/{object_name}",
+            on(GET, md::show_object)
+                .on(PUT, md::update_object)
+                .on(DELETE, md::delete_object),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/tags",
+            on(GET, md::list_tags)
+                .on(POST, md::create_tags)
+                .on(DELETE, md::delete_tags),
+        )
+        .route(
+            "/v2/metadefs/namespaces/{namespace}/tags/{tag_name}",
+            on(GET, md::show_tag)
+                .on(POST, md::create_tag)
+                .on(PUT, md::update_tag)
+                .on(DELETE, md::delete_tag),
         )
         .route("/v2/schemas/image", on(GET, schemas::image))
         .route("/v2/schemas/images", on(GET, schemas::images))

@@ -9,8 +9,9 @@ use glance_domain::image::{
 use glance_domain::{Image, ImageStatus, Visibility};
 use serde_json::{Map, Value};
 
-use crate::access::{has_member_role, require_visibility_change};
+use crate::access::ImagePolicy;
 use crate::{quota, CoreError, CoreResult, Glance};
+use glance_auth::protections::PropertyOp;
 
 /// Attributes that may never appear in a create body; upstream answers "read-only".
 const CREATE_FORBIDDEN: &[&str] = &["direct_url", "self", "file", "schema", "stores"];
@@ -60,20 +61,25 @@ impl Glance {
             }
         }
         let image = self.image_from_body(ctx, &body)?;
-        // add_image: admin, or a member creating for its own project.
-        if !ctx.is_admin && image.owner != ctx.project_id {
-            let owner = image.owner.clone().unwrap_or_else(|| "None".into());
-            return Err(CoreError::Forbidden(format!(
-                "You are not permitted to create images owned by '{owner}'"
-            )));
+        let policy =
+            ImagePolicy::proposed(&self.policy, ctx, image.owner.as_deref(), image.visibility);
+        if let Err(denied) = policy.enforce("add_image") {
+            // Upstream words a refusal for another project's image differently.
+            return Err(match &image.owner {
+                Some(owner) if image.owner != ctx.project_id => CoreError::Forbidden(format!(
+                    "You are not permitted to create images owned by '{owner}'"
+                )),
+                _ => denied,
+            });
         }
-        let member_of_owner = has_member_role(ctx) && ctx.owns(image.owner.as_deref());
-        if !(ctx.is_admin || member_of_owner) {
-            return Err(CoreError::Forbidden(
-                "You are not authorized to complete add_image action.".into(),
-            ));
+        if body.contains_key("visibility") {
+            policy.enforce_visibility(image.visibility)?;
         }
-        require_visibility_change(ctx, image.owner.as_deref(), image.visibility)?;
+        // Property protections wrap everything below (upstream's outermost image
+        // factory layer), checked in the order the body lists the properties.
+        for key in body.keys().filter(|k| !is_base_attribute(k)) {
+            self.require_property_op(ctx, key, PropertyOp::Create)?;
+        }
         // Upstream counts the tags as sent, duplicates included.
         let sent_tags = body
             .get("tags")
@@ -93,7 +99,11 @@ impl Glance {
         check_not_negative("min_ram", image.min_ram)?;
         check_property_count(&self.settings, &image.properties)?;
         match self.db.create_image(&image).await {
-            Ok(()) => Ok(image),
+            Ok(()) => {
+                let mut shown = image;
+                self.hide_unreadable_properties(ctx, &mut shown);
+                Ok(shown)
+            }
             Err(glance_db::DbError::Duplicate) => Err(CoreError::Conflict(format!(
                 "Image ID {} already exists!",
                 image.id

@@ -11,7 +11,6 @@ use glance_store::{
     write_stream, ByteRange, HashAlgo, ObjectReader, Store, StoreError, UploadLimits,
 };
 
-use crate::access::{can_download, require_write};
 use crate::{CoreError, CoreResult, Glance};
 
 /// What the client asked for with `Range` (already syntactically parsed).
@@ -94,8 +93,8 @@ impl Glance {
         E: std::fmt::Display,
     {
         let store: Arc<dyn Store> = self.upload_store(req.store.as_deref())?;
-        let image = self.get_image(ctx, id).await?;
-        require_write(ctx, &image, "upload_image")?;
+        let image = self.find_image(ctx, id).await?;
+        self.image_policy(ctx, &image).enforce("upload_image")?;
         if image.status != ImageStatus::Queued {
             return Err(CoreError::Conflict(format!(
                 "Image status transition from {} to saving is not allowed",
@@ -285,12 +284,8 @@ impl Glance {
         id: &str,
         range: Option<RangeSpec>,
     ) -> CoreResult<Download> {
-        let image = self.get_image(ctx, id).await?;
-        if !can_download(ctx) {
-            return Err(CoreError::Forbidden(
-                "You are not authorized to complete download_image action.".into(),
-            ));
-        }
+        let image = self.find_image(ctx, id).await?;
+        self.image_policy(ctx, &image).enforce("download_image")?;
         if image.status == ImageStatus::Deactivated && !ctx.is_admin {
             return Err(CoreError::Forbidden(
                 "The requested image has been deactivated. Image data download is forbidden."

@@ -4,7 +4,7 @@ use glance_auth::RequestContext;
 use glance_db::StatusChange;
 use glance_domain::{Image, ImageStatus};
 
-use crate::access::{can_read, require_write};
+use crate::access::can_read;
 use crate::{CoreError, CoreResult, Glance};
 
 pub(crate) fn not_found(id: &str) -> CoreError {
@@ -12,8 +12,18 @@ pub(crate) fn not_found(id: &str) -> CoreError {
 }
 
 impl Glance {
-    /// The image if it exists and the caller may read it; 404 otherwise.
+    /// `GET /v2/images/{id}`: the image if the caller may see it (`get_image`), with
+    /// the properties the caller may not read left out; 404 otherwise.
     pub async fn get_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<Image> {
+        let mut image = self.find_image(ctx, id).await?;
+        self.image_policy(ctx, &image).enforce("get_image")?;
+        self.hide_unreadable_properties(ctx, &mut image);
+        Ok(image)
+    }
+
+    /// The image if it exists for the caller (visibility only, upstream's database
+    /// layer); every use case then enforces its own policy rule on it.
+    pub(crate) async fn find_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<Image> {
         // Ids longer than a UUID can never exist (upstream answers 404 too).
         if id.len() > 36 {
             return Err(not_found(id));
@@ -33,13 +43,13 @@ impl Glance {
 
     /// Deletes the image record, then its data. Refused for protected images.
     pub async fn delete_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<()> {
-        let image = self.get_image(ctx, id).await.map_err(|e| match e {
+        let image = self.find_image(ctx, id).await.map_err(|e| match e {
             CoreError::NotFound(_) => {
                 CoreError::NotFound(format!("Failed to find image {id} to delete"))
             }
             other => other,
         })?;
-        require_write(ctx, &image, "delete_image")?;
+        self.image_policy(ctx, &image).enforce("delete_image")?;
         if image.protected {
             return Err(CoreError::Forbidden(format!(
                 "Image {id} is protected and cannot be deleted."
@@ -97,8 +107,8 @@ impl Glance {
         to: ImageStatus,
         action: &str,
     ) -> CoreResult<()> {
-        let image = self.get_image(ctx, id).await?;
-        require_write(ctx, &image, action)?;
+        let image = self.find_image(ctx, id).await?;
+        self.image_policy(ctx, &image).enforce(action)?;
         if image.status == to {
             return Ok(());
         }

@@ -10,12 +10,16 @@ mod images;
 mod inspection;
 mod list_params;
 mod members;
+pub mod metadefs;
+mod protection;
 mod stores;
 mod tags;
 mod update;
 
 use std::sync::Arc;
 
+use glance_auth::policy::Enforcer;
+use glance_auth::protections::PropertyProtections;
 use glance_config::Settings;
 use glance_db::Db;
 use glance_domain::schema::Schemas;
@@ -32,16 +36,33 @@ pub struct Glance {
     pub stores: Stores,
     pub settings: Arc<Settings>,
     pub schemas: Arc<Schemas>,
+    /// The policy rules (upstream's defaults unless a policy file overrides them).
+    pub policy: Arc<Enforcer>,
+    /// `property_protection_file`, when configured.
+    pub protections: Option<Arc<PropertyProtections>>,
 }
 
 impl Glance {
+    /// With upstream's default policy and no property protections.
     pub fn new(db: Db, stores: Stores, settings: Arc<Settings>, schemas: Arc<Schemas>) -> Self {
         Glance {
             db,
             stores,
             settings,
             schemas,
+            policy: Arc::new(Enforcer::with_defaults()),
+            protections: None,
         }
+    }
+
+    pub fn with_access(
+        mut self,
+        policy: Arc<Enforcer>,
+        protections: Option<Arc<PropertyProtections>>,
+    ) -> Self {
+        self.policy = policy;
+        self.protections = protections;
+        self
     }
 }
 

@@ -8,6 +8,7 @@ use glance_db::{
 };
 use glance_domain::{Image, MemberStatus};
 
+use crate::access::partial_image_target;
 use crate::{CoreError, CoreResult, Glance};
 
 mod values;
@@ -73,13 +74,26 @@ impl Glance {
         )?;
         let limit = query.limit;
         let marker = query.marker.clone().unwrap_or_default();
+        self.enforce_global(ctx, "get_images")?;
         match self.db.list_images(&query).await? {
             ListResult::MarkerNotFound => Err(bad(format!("No image found with ID {marker}"))),
             ListResult::MarkerNotVisible => Err(CoreError::Forbidden(format!(
                 "Forbidding request, image {marker} not visible"
             ))),
-            ListResult::Page(images) => {
-                let next_marker = (limit > 0 && images.len() as u64 == limit)
+            ListResult::Page(mut images) => {
+                // The next marker follows the database's page, before the policy
+                // filter below shortens it (as upstream).
+                let full_page = limit > 0 && images.len() as u64 == limit;
+                let keys = self.policy.target_keys("get_image");
+                let checker = self.policy.checker(ctx);
+                images.retain(|image| {
+                    let target = partial_image_target(ctx, image, keys);
+                    checker.check("get_image", &target)
+                });
+                for image in &mut images {
+                    self.hide_unreadable_properties(ctx, image);
+                }
+                let next_marker = full_page
                     .then(|| images.last().map(|i| i.id.clone()))
                     .flatten();
                 Ok(ListPage {

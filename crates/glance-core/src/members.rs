@@ -5,7 +5,6 @@ use glance_db::MemberAdded;
 use glance_domain::{Image, Member, MemberStatus, Visibility};
 use serde_json::Value;
 
-use crate::access::{can_write, has_member_role};
 use crate::{quota, CoreError, CoreResult, Glance};
 
 fn member_not_found(image_id: &str, member: &str) -> CoreError {
@@ -59,7 +58,7 @@ fn status_from_body(body: &Value) -> CoreResult<Value> {
 impl Glance {
     /// The image for a member call: "Image <id> not found." when the caller cannot see it.
     async fn member_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<Image> {
-        self.get_image(ctx, id).await.map_err(|e| match e {
+        self.find_image(ctx, id).await.map_err(|e| match e {
             CoreError::NotFound(_) => CoreError::NotFound(format!("Image {id} not found.")),
             other => other,
         })
@@ -73,6 +72,14 @@ impl Glance {
                 "Not allowed to list members for image {id}: Only shared images have members."
             )));
         }
+        self.image_policy(ctx, &image)
+            .enforce_member_rule("get_members")
+            .map_err(|e| match e {
+                CoreError::Forbidden(m) => {
+                    CoreError::Forbidden(format!("Not allowed to list members for image {id}: {m}"))
+                }
+                other => other,
+            })?;
         let members = self.db.list_members(id).await?;
         if ctx.is_admin || ctx.owns(image.owner.as_deref()) {
             return Ok(members);
@@ -96,6 +103,13 @@ impl Glance {
                 "Only shared images have members.".into(),
             ));
         }
+        // Upstream answers 404 for every refusal here, with the refusal's text.
+        self.image_policy(ctx, &image)
+            .enforce_member_rule("get_member")
+            .map_err(|e| match e {
+                CoreError::Forbidden(m) => CoreError::NotFound(m),
+                other => other,
+            })?;
         let allowed = ctx.is_admin
             || ctx.owns(image.owner.as_deref())
             || ctx.project_id.as_deref() == Some(member);
@@ -121,11 +135,8 @@ impl Glance {
                 "Not allowed to create members for image {id}."
             )));
         }
-        if !can_write(ctx, &image) {
-            return Err(CoreError::Forbidden(
-                "You are not authorized to complete add_member action.".into(),
-            ));
-        }
+        self.image_policy(ctx, &image)
+            .enforce_member_rule("add_member")?;
         let max = quota(self.settings.image_member_quota);
         match self.db.add_member(id, &member, max).await? {
             MemberAdded::Added(m) => Ok(m),
@@ -156,15 +167,12 @@ impl Glance {
                 "Not allowed to update members for image {id}."
             )));
         }
+        let policy = self.image_policy(ctx, &image);
+        policy.enforce_member_rule("get_member")?;
         if self.db.get_member(id, member).await?.is_none() {
             return Err(member_not_found(id, member));
         }
-        let is_that_member = ctx.project_id.as_deref() == Some(member) && has_member_role(ctx);
-        if !(ctx.is_admin || is_that_member) {
-            return Err(CoreError::Forbidden(
-                "You are not authorized to complete modify_member action.".into(),
-            ));
-        }
+        policy.enforce_member_rule("modify_member")?;
         let status: MemberStatus =
             requested
                 .as_str()
@@ -193,14 +201,12 @@ impl Glance {
                 "Not allowed to delete members for image {id}."
             )));
         }
+        let policy = self.image_policy(ctx, &image);
+        policy.enforce_member_rule("get_member")?;
         if self.db.get_member(id, member).await?.is_none() {
             return Err(member_not_found(id, member));
         }
-        if !can_write(ctx, &image) {
-            return Err(CoreError::Forbidden(
-                "You are not authorized to complete delete_member action.".into(),
-            ));
-        }
+        policy.enforce_member_rule("delete_member")?;
         if !self.db.delete_member(id, member).await? {
             return Err(member_not_found(id, member));
         }

@@ -5,13 +5,12 @@ use glance_db::TagAdded;
 use glance_domain::Image;
 use serde_json::{Map, Value};
 
-use crate::access::require_write;
 use crate::{quota, CoreError, CoreResult, Glance};
 
 impl Glance {
     /// The image for a tag call: "Image <id> not found." when the caller cannot see it.
     async fn tag_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<Image> {
-        self.get_image(ctx, id).await.map_err(|e| match e {
+        self.find_image(ctx, id).await.map_err(|e| match e {
             CoreError::NotFound(_) => CoreError::NotFound(format!("Image {id} not found.")),
             other => other,
         })
@@ -28,7 +27,7 @@ impl Glance {
             .validate_image(&probe)
             .map_err(|v| CoreError::BadRequest(v.0))?;
         let image = self.tag_image(ctx, id).await?;
-        require_write(ctx, &image, "modify_image")?;
+        self.image_policy(ctx, &image).enforce("modify_image")?;
         match self.db.add_tag(id, tag, quota(self.settings.image_tag_quota)).await? {
             TagAdded::Added | TagAdded::AlreadyPresent => Ok(()),
             TagAdded::QuotaExceeded => Err(CoreError::TooLarge(format!(
@@ -42,7 +41,7 @@ impl Glance {
 
     pub async fn delete_tag(&self, ctx: &RequestContext, id: &str, tag: &str) -> CoreResult<()> {
         let image = self.tag_image(ctx, id).await?;
-        require_write(ctx, &image, "modify_image")?;
+        self.image_policy(ctx, &image).enforce("modify_image")?;
         if !self.db.delete_tag(id, tag).await? {
             // Upstream raises a bare HTTPNotFound: WebOb's default text.
             return Err(CoreError::NotFound(

@@ -2,6 +2,7 @@
 //! (before the image is even looked up), apply them in order to a working copy as
 //! upstream's controller does, then write only what changed.
 
+use glance_auth::protections::PropertyOp;
 use glance_auth::RequestContext;
 use glance_db::{ImageChanges, SqlValue};
 use glance_domain::image::{is_reserved_key, SETTABLE_CORE_ATTRIBUTES};
@@ -9,7 +10,7 @@ use glance_domain::patch::{PatchDialect, PatchOp, PatchOpKind};
 use glance_domain::{Image, ImageStatus, Visibility};
 use serde_json::{Map, Value};
 
-use crate::access::{require_visibility_change, require_write};
+use crate::access::ImagePolicy;
 use crate::create::{
     check_not_negative, check_property_count, check_tag_count, read_only, reserved,
 };
@@ -45,14 +46,15 @@ impl Glance {
         for op in ops {
             self.validate_op(op)?;
         }
-        let original = self.get_image(ctx, id).await?;
+        let original = self.find_image(ctx, id).await?;
         if ops.is_empty() {
             // Upstream saves nothing (and checks no write policy) for an empty patch.
             return Ok(original);
         }
         let mut image = original.clone();
+        let policy = self.image_policy(ctx, &original);
         for op in ops {
-            self.apply(ctx, &mut image, op, dialect)?;
+            self.apply(ctx, &policy, &mut image, op, dialect)?;
         }
         if image
             .properties
@@ -107,6 +109,7 @@ impl Glance {
     fn apply(
         &self,
         ctx: &RequestContext,
+        policy: &ImagePolicy<'_>,
         image: &mut Image,
         op: &PatchOp,
         dialect: PatchDialect,
@@ -118,12 +121,19 @@ impl Glance {
         let is_core = SETTABLE_CORE_ATTRIBUTES.contains(&key);
         match op.kind {
             PatchOpKind::Remove => {
-                require_write(ctx, image, "modify_image")?;
+                policy.enforce("modify_image")?;
                 if is_core {
                     return Err(CoreError::ForbiddenDetail(format!(
                         "Property {key} may not be removed."
                     )));
                 }
+                // A property the caller may not read does not exist for it.
+                if !self.property_visible(ctx, image, key) {
+                    return Err(CoreError::ConflictDetail(format!(
+                        "Property {key} does not exist."
+                    )));
+                }
+                self.require_property_op(ctx, key, PropertyOp::Delete)?;
                 if image.properties.remove(key).is_none() {
                     return Err(CoreError::ConflictDetail(format!(
                         "Property {key} does not exist."
@@ -142,13 +152,14 @@ impl Glance {
                 }
                 if key == "visibility" {
                     if let Some(to) = value.as_str().and_then(|v| v.parse::<Visibility>().ok()) {
-                        require_visibility_change(ctx, image.owner.as_deref(), to)?;
+                        policy.enforce_visibility(to)?;
                     }
                 }
-                require_write(ctx, image, "modify_image")?;
+                policy.enforce("modify_image")?;
+                let visible = !is_core && self.property_visible(ctx, image, key);
                 if op.kind == PatchOpKind::Add
                     && dialect == PatchDialect::V2_0
-                    && (is_core || image.properties.contains_key(key))
+                    && (is_core || visible)
                 {
                     return Err(CoreError::ConflictDetail(format!(
                         "Property {key} already present."
@@ -157,11 +168,19 @@ impl Glance {
                 if is_core {
                     return set_core(&self.settings, image, key, value);
                 }
-                if op.kind == PatchOpKind::Replace && !image.properties.contains_key(key) {
+                if op.kind == PatchOpKind::Replace && !visible {
                     return Err(CoreError::ConflictDetail(format!(
                         "Property {key} does not exist."
                     )));
                 }
+                // Changing a property the caller can see needs `update`; anything else
+                // (a new one, or one hidden from it) is a creation.
+                let needed = if visible {
+                    PropertyOp::Update
+                } else {
+                    PropertyOp::Create
+                };
+                self.require_property_op(ctx, key, needed)?;
                 if key.chars().count() > 255 {
                     return Err(CoreError::BadRequest(
                         "Custom property should not be greater than 255 characters.".into(),

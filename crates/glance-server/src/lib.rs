@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use glance_api::AppState;
-use glance_auth::AuthMode;
 use glance_config::Settings;
 use glance_core::{Glance, Stores};
 use glance_db::{Db, PoolSettings};
 use glance_domain::schema::{ImageSchemaConfig, Schemas};
+
+mod access;
 
 /// The database URL: the configured one, or the embedded SQLite file.
 pub fn database_url(settings: &Settings) -> anyhow::Result<String> {
@@ -63,13 +64,16 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     };
     let db = Db::connect(&url, &pool)
         .await
-        .with_context(|| format!("connecting to the database {url}"))?;
+        .with_context(|| format!("connecting to the database {}", glance_db::redact_url(&url)))?;
     db.migrate()
         .await
         .context("preparing the database schema")?;
     let stores = Stores::from_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
     let schemas = Schemas::build(&schema_config(&settings)?).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let auth = AuthMode::from_flavor(settings.paste_flavor.as_deref())?;
-    let glance = Glance::new(db, stores, Arc::new(settings), Arc::new(schemas));
+    let policy = Arc::new(access::load_policy(&settings)?);
+    let protections = access::load_protections(&settings, &policy)?.map(Arc::new);
+    let auth = access::build_authenticator(&settings, policy.clone())?;
+    let glance = Glance::new(db, stores, Arc::new(settings), Arc::new(schemas))
+        .with_access(policy, protections);
     Ok(AppState::new(glance, auth))
 }

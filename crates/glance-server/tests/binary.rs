@@ -1,4 +1,7 @@
 //! The `glance-api` binary itself: the no-argument embedded default and start-up errors.
+//! These run the binary on its embedded SQLite default whatever `GLANCE_TEST_ENGINE`
+//! says (that variable chooses the database of the in-process test servers only), so
+//! scripts/test leaves this file out of its PostgreSQL and MySQL passes.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -395,7 +395,7 @@ fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
 async fn only_the_owner_may_upload() {
     let s = common::server_with("[paste_deploy]\nflavor = trusted-auth\n").await;
     let owner = headers(
-        &common::as_project("p1", "member"),
+        &common::as_project("p1", "member,reader"),
         &[("content-type", "application/json"), JSON],
     );
     let body = json!({"disk_format": "raw", "container_format": "bare", "visibility": "community"});
@@ -404,7 +404,7 @@ async fn only_the_owner_may_upload() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_string();
-    let other = headers(&common::as_project("p2", "member"), &[OCTET, JSON]);
+    let other = headers(&common::as_project("p2", "member,reader"), &[OCTET, JSON]);
     let r = s
         .request(
             Method::PUT,
@@ -418,7 +418,7 @@ async fn only_the_owner_may_upload() {
         r.json()["message"],
         "You are not authorized to complete upload_image action.<br /><br />\n\n\n"
     );
-    let owner_put = headers(&common::as_project("p1", "member"), &[OCTET, JSON]);
+    let owner_put = headers(&common::as_project("p1", "member,reader"), &[OCTET, JSON]);
     let r = s
         .request(
             Method::GET,

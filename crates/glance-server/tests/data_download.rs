@@ -198,8 +198,8 @@ async fn call(
 #[tokio::test]
 async fn who_may_download() {
     let s = common::server_with("[paste_deploy]\nflavor = trusted-auth\n").await;
-    let owner = common::as_project("p1", "member");
-    let stranger = common::as_project("p2", "member");
+    let owner = common::as_project("p1", "member,reader");
+    let stranger = common::as_project("p2", "member,reader");
     let admin = common::as_project("ops", "admin");
     let create = |visibility: &str| json!({"disk_format": "raw", "container_format": "bare", "visibility": visibility});
     let mut ids = Vec::new();

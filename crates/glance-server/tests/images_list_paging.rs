@@ -21,6 +21,7 @@ fn names_ids(r: &TestResponse) -> Vec<String> {
 async fn sorting() {
     let s = common::server().await;
     for (name, disk) in [("b", "raw"), ("a", "qcow2"), ("c", "raw"), ("d", "qcow2")] {
+        common::next_created_at().await;
         create(&s, json!({"name": name, "disk_format": disk})).await;
     }
     let q = |query: &str| format!("/v2/images?{query}");
@@ -242,6 +243,7 @@ async fn markers() {
     let s = common::server().await;
     let mut ids = Vec::new();
     for i in 0..4 {
+        common::next_created_at().await;
         ids.push(create(&s, json!({"name": format!("m{i}")})).await);
     }
     // Default order is newest first: m3 m2 m1 m0.

@@ -16,17 +16,7 @@ async fn server_with_schema_file(doc: &Value) -> TestServer {
     let conf = dir.path().join("etc");
     std::fs::create_dir_all(&conf).unwrap();
     std::fs::write(conf.join("schema-image.json"), doc.to_string()).unwrap();
-    let mut settings = glance_config::load_from_str("").unwrap();
-    settings.data_dir = dir.path().to_path_buf();
-    settings.config_dirs = vec![conf];
-    let state = glance_server::build_state(settings)
-        .await
-        .expect("server state");
-    TestServer {
-        app: glance_api::build_app(state.clone()),
-        state,
-        dir,
-    }
+    common::server_in("", dir, |settings| settings.config_dirs = vec![conf]).await
 }
 
 async fn schema(s: &TestServer, path: &str) -> Value {

@@ -4,6 +4,9 @@ pub mod discovery;
 pub mod image_data;
 pub mod images;
 pub mod members;
+pub mod metadefs_content;
+pub mod metadefs_namespaces;
+mod metadefs_views;
 pub mod schemas;
 pub mod tags;
 

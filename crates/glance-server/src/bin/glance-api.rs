@@ -102,7 +102,7 @@ async fn serve(settings: glance_config::Settings) -> anyhow::Result<()> {
         "glance-api serving on http://{} (data directory {}, database {})",
         listener.local_addr()?,
         data_dir.display(),
-        db_url
+        glance_db::redact_url(&db_url)
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

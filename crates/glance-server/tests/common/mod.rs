@@ -1,10 +1,19 @@
-//! Test harness: the real router on a fresh SQLite database and store per test,
-//! driven in-process with `tower::ServiceExt::oneshot`.
+//! Test harness: the real router on a fresh database and store per test, driven
+//! in-process with `tower::ServiceExt::oneshot`.
+//!
+//! The engine is chosen by `GLANCE_TEST_ENGINE` = `sqlite` (default: a file in the
+//! test's data directory) | `postgres` | `mysql` (a database `glance_api_<unique>`
+//! created on the machine's server, see `glance_db::testing`, and dropped with the
+//! [`TestServer`]).
 #![allow(dead_code)]
+
+pub mod metadefs;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use glance_db::testing::ServerDatabase;
+use glance_db::Engine;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -14,6 +23,9 @@ pub struct TestServer {
     pub state: glance_api::AppState,
     /// Keeps the data directory alive for the test's duration.
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL / MySQL database of this server, dropped last (after the pool
+    /// in `state`).
+    pub database: Option<ServerDatabase>,
 }
 
 pub struct TestResponse {
@@ -35,11 +47,75 @@ impl TestResponse {
     }
 }
 
+/// The engine the API tests run on (`GLANCE_TEST_ENGINE`, default `sqlite`).
+pub fn engine() -> Engine {
+    match std::env::var("GLANCE_TEST_ENGINE").as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => Engine::Sqlite,
+        Ok("postgres") | Ok("postgresql") => Engine::Postgres,
+        Ok("mysql") | Ok("mariadb") => Engine::MySql,
+        Ok(other) => panic!("GLANCE_TEST_ENGINE={other:?}: expected sqlite, postgres or mysql"),
+    }
+}
+
+/// Before creating the next image of a test that relies on creation order: on MySQL,
+/// waits a second. Its DATETIME columns keep whole seconds (upstream's schema), so
+/// images created within one second tie on `created_at` and are ordered by id, as
+/// upstream's are; elsewhere timestamps keep microseconds and this returns at once.
+pub async fn next_created_at() {
+    if engine() == Engine::MySql {
+        tokio::time::sleep(std::time::Duration::from_millis(1001)).await;
+    }
+}
+
+/// Whether the INI text names a database itself.
+fn names_database(ini: &str) -> bool {
+    ini.lines().any(|l| {
+        let key = l.split('=').next().unwrap_or_default().trim();
+        key == "connection" || key == "sql_connection"
+    })
+}
+
+/// The INI text with `[database] connection = <url>` added.
+fn with_connection(ini: &str, url: &str) -> String {
+    let line = format!("connection = {url}\n");
+    if let Some(at) = ini.find("[database]\n") {
+        let at = at + "[database]\n".len();
+        return format!("{}{line}{}", &ini[..at], &ini[at..]);
+    }
+    format!("{ini}\n[database]\n{line}")
+}
+
 /// A server with default settings plus the given INI text (may be empty).
 pub async fn server_with(ini: &str) -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = glance_config::load_from_str(ini).expect("test config parses");
+    server_in(ini, tempfile::tempdir().unwrap(), |_| {}).await
+}
+
+/// A server on the data directory `dir`, with default settings plus the INI text,
+/// then `adjust`ed.
+pub async fn server_in(
+    ini: &str,
+    dir: tempfile::TempDir,
+    adjust: impl FnOnce(&mut glance_config::Settings),
+) -> TestServer {
+    let (ini, database) = match engine() {
+        _ if names_database(ini) => (ini.to_string(), None),
+        Engine::Sqlite => (ini.to_string(), None),
+        engine => {
+            let database = ServerDatabase::create(engine, "glance_api")
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "GLANCE_TEST_ENGINE asks for {engine:?}, but no database could be \
+                         created at {}: {e}",
+                        glance_db::testing::admin_url(engine)
+                    )
+                });
+            (with_connection(ini, &database.url), Some(database))
+        }
+    };
+    let mut settings = glance_config::load_from_str(&ini).expect("test config parses");
     settings.data_dir = dir.path().to_path_buf();
+    adjust(&mut settings);
     let state = glance_server::build_state(settings)
         .await
         .expect("server state");
@@ -47,6 +123,7 @@ pub async fn server_with(ini: &str) -> TestServer {
         app: glance_api::build_app(state.clone()),
         state,
         dir,
+        database,
     }
 }
 
@@ -65,6 +142,15 @@ pub fn as_project(project: &str, roles: &str) -> Vec<(String, String)> {
 }
 
 impl TestServer {
+    /// INI text naming this server's database (empty on SQLite, whose file lives in
+    /// the data directory), for a second server on the same database.
+    pub fn database_ini(&self) -> String {
+        match &self.database {
+            Some(d) => format!("[database]\nconnection = {}\n", d.url),
+            None => String::new(),
+        }
+    }
+
     pub async fn request(
         &self,
         method: Method,
