@@ -232,6 +232,24 @@ fn read_database(reader: &OptionReader<'_>) -> Result<DatabaseSettings, ConfigEr
     if let Some(recycle) = recycle {
         database.connection_recycle_time = recycle;
     }
+    database.max_retries = reader.int(
+        &[
+            (DB, "max_retries"),
+            (DEFAULT, "sql_max_retries"),
+            (DB, "sql_max_retries"),
+        ],
+        -1i64,
+        i64::MAX,
+    )?;
+    database.retry_interval = reader.int(
+        &[
+            (DB, "retry_interval"),
+            (DEFAULT, "sql_retry_interval"),
+            (DB, "reconnect_interval"),
+        ],
+        0u64,
+        u64::MAX,
+    )?;
     Ok(database)
 }
 

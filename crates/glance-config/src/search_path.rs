@@ -44,6 +44,15 @@ impl ConfigSources {
     }
 }
 
+/// The file names a program reads: the project's, then its own. `glance-manage`
+/// also reads `glance-api`'s, as upstream's does (it acts on the API's database).
+fn names_of(program: &str) -> Vec<&str> {
+    match program {
+        "glance-manage" => vec![PROJECT, "glance-api", program],
+        _ => vec![PROJECT, program],
+    }
+}
+
 pub(crate) fn collect(program: &str, opts: &LoadOptions) -> Result<ConfigSources, ConfigError> {
     let mut sources = ConfigSources::default();
     let search_dirs = if opts.use_default_search_path {
@@ -57,7 +66,7 @@ pub(crate) fn collect(program: &str, opts: &LoadOptions) -> Result<ConfigSources
             sources.add_file(fix_path(file));
         }
     } else {
-        for name in [PROJECT, program] {
+        for name in names_of(program) {
             if let Some(file) = first_existing(&search_dirs, &format!("{name}.conf")) {
                 sources.add_file(file);
             }
@@ -73,7 +82,7 @@ pub(crate) fn collect(program: &str, opts: &LoadOptions) -> Result<ConfigSources
             add_config_dir(&mut sources, dir)?;
         }
     } else {
-        for name in [PROJECT, program] {
+        for name in names_of(program) {
             if let Some(dir) = first_existing(&search_dirs, &format!("{name}.conf.d")) {
                 if dir.is_dir() {
                     add_config_dir(&mut sources, dir)?;

@@ -94,6 +94,10 @@ pub struct DatabaseSettings {
     pub pool_timeout: Option<u64>,
     /// Seconds (`connection_recycle_time`, alias `sql_idle_timeout`, `idle_timeout`); default 3600.
     pub connection_recycle_time: u64,
+    /// Start-up connection attempts (`max_retries`, alias `sql_max_retries`); -1: for ever.
+    pub max_retries: Option<i64>,
+    /// Seconds between them (`retry_interval`, alias `sql_retry_interval`, `reconnect_interval`).
+    pub retry_interval: Option<u64>,
 }
 
 /// `[glance_store]` (its options were once in `[DEFAULT]`, which the loader still reads).
@@ -215,6 +219,8 @@ impl Default for Settings {
                 max_pool_size: None,
                 max_overflow: None,
                 pool_timeout: None,
+                max_retries: None,
+                retry_interval: None,
                 connection_recycle_time: 3600,
             },
             glance_store: GlanceStoreSettings {

@@ -40,6 +40,10 @@ impl Db {
     /// Inserts a new image with its properties and tags. An existing row with the same
     /// id, deleted or not, is `Duplicate`: ids are never reused.
     pub async fn create_image(&self, image: &Image) -> Result<(), DbError> {
+        self.retry_deadlocks(|| self.create_image_once(image)).await
+    }
+
+    async fn create_image_once(&self, image: &Image) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         let mut q = SqlBuf::new(
             "INSERT INTO images (id, name, size, status, created_at, updated_at, deleted, \
@@ -105,6 +109,16 @@ impl Db {
         changes: &ImageChanges,
         expected_status: Option<ImageStatus>,
     ) -> Result<bool, DbError> {
+        self.retry_deadlocks(|| self.update_image_once(id, changes, expected_status))
+            .await
+    }
+
+    async fn update_image_once(
+        &self,
+        id: &str,
+        changes: &ImageChanges,
+        expected_status: Option<ImageStatus>,
+    ) -> Result<bool, DbError> {
         let at = now();
         let mut tx = self.begin_write().await?;
         // The first statement writes, which also takes the write lock for the transaction.
@@ -156,6 +170,11 @@ impl Db {
     /// to `change.to` (setting `change.columns` with it) only if it is still in
     /// `change.from`. Returns false when it was not (someone else won).
     pub async fn change_status(&self, id: &str, change: &StatusChange) -> Result<bool, DbError> {
+        self.retry_deadlocks(|| self.change_status_once(id, change))
+            .await
+    }
+
+    async fn change_status_once(&self, id: &str, change: &StatusChange) -> Result<bool, DbError> {
         let mut tx = self.begin_write().await?;
         let ok = change_status_in(&mut tx, id, change).await?;
         tx.commit().await?;
@@ -165,6 +184,17 @@ impl Db {
     /// Records uploaded data: adds the location and activates the image in one
     /// transaction, only if the image is still in `change.from`.
     pub async fn activate_with_location(
+        &self,
+        id: &str,
+        change: &StatusChange,
+        url: &str,
+        metadata: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, DbError> {
+        self.retry_deadlocks(|| self.activate_with_location_once(id, change, url, metadata))
+            .await
+    }
+
+    async fn activate_with_location_once(
         &self,
         id: &str,
         change: &StatusChange,
@@ -198,6 +228,11 @@ impl Db {
     /// Soft-deletes the image and its child rows, as upstream does, if it is still in
     /// `from`. The row stays so that its id can never be reused.
     pub async fn delete_image(&self, id: &str, from: ImageStatus) -> Result<bool, DbError> {
+        self.retry_deadlocks(|| self.delete_image_once(id, from))
+            .await
+    }
+
+    async fn delete_image_once(&self, id: &str, from: ImageStatus) -> Result<bool, DbError> {
         let at = now();
         let mut tx = self.begin_write().await?;
         let mut q = SqlBuf::new("UPDATE images SET status = ");

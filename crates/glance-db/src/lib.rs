@@ -8,6 +8,7 @@ mod list;
 mod members;
 mod metadefs;
 mod migrate;
+mod purge;
 mod rows;
 mod sql;
 mod tags;
@@ -26,7 +27,9 @@ pub use metadefs::{
     ContentValues, NamespaceContent, NamespaceListQuery, NamespaceRow, NamespaceScope,
     NamespaceValues, ResourceTypeRow,
 };
-pub use migrate::SCHEMA_VERSION;
+pub use metadefs::{LoadMode, Loaded, NamespaceDocument};
+pub use migrate::{SchemaState, KNOWN_REVISIONS, SCHEMA_VERSION};
+pub use purge::PurgeReport;
 pub use sql::{SqlBuf, SqlValue};
 pub use tags::TagAdded;
 
@@ -43,6 +46,13 @@ pub enum DbError {
     Corrupt(String),
     #[error("database error: {0}")]
     Backend(String),
+    /// The server could not be reached (or no connection was free in time).
+    #[error("database not reachable: {0}")]
+    Unreachable(String),
+    /// The transaction lost a deadlock or a serialization conflict; running it
+    /// again is safe.
+    #[error("database deadlock: {0}")]
+    Deadlock(String),
 }
 
 impl From<rusqlite::Error> for DbError {

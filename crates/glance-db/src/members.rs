@@ -78,6 +78,16 @@ impl Db {
         member: &str,
         quota: Option<usize>,
     ) -> Result<MemberAdded, DbError> {
+        self.retry_deadlocks(|| self.add_member_once(image_id, member, quota))
+            .await
+    }
+
+    async fn add_member_once(
+        &self,
+        image_id: &str,
+        member: &str,
+        quota: Option<usize>,
+    ) -> Result<MemberAdded, DbError> {
         let at = now();
         let mut tx = self.begin_write().await?;
         crate::tags::touch_image(&mut tx, image_id).await?;
@@ -157,6 +167,16 @@ impl Db {
         member: &str,
         status: MemberStatus,
     ) -> Result<Option<Member>, DbError> {
+        self.retry_deadlocks(|| self.update_member_status_once(image_id, member, status))
+            .await
+    }
+
+    async fn update_member_status_once(
+        &self,
+        image_id: &str,
+        member: &str,
+        status: MemberStatus,
+    ) -> Result<Option<Member>, DbError> {
         let mut q = SqlBuf::new("UPDATE image_members SET status = ");
         q.bind(status.as_str()).push(", updated_at = ").bind(now());
         q.push(" WHERE image_id = ")
@@ -172,6 +192,11 @@ impl Db {
 
     /// Soft-deletes a membership; false when there was none.
     pub async fn delete_member(&self, image_id: &str, member: &str) -> Result<bool, DbError> {
+        self.retry_deadlocks(|| self.delete_member_once(image_id, member))
+            .await
+    }
+
+    async fn delete_member_once(&self, image_id: &str, member: &str) -> Result<bool, DbError> {
         let at: NaiveDateTime = now();
         let mut q = SqlBuf::new("UPDATE image_members SET deleted = ");
         q.bind(true).push(", deleted_at = ").bind(at);

@@ -1,7 +1,7 @@
 //! Creates the upstream schema on first start and checks it on later starts.
 
 use crate::sql::SqlBuf;
-use crate::{Db, DbError, Engine};
+use crate::{Db, DbError, Engine, WriteTx};
 
 /// Upstream's alembic head that our schema reproduces.
 pub const SCHEMA_VERSION: &str = "2024_1_contract01";
@@ -10,38 +10,59 @@ const SQLITE_SCHEMA: &str = include_str!("../migrations/sqlite.sql");
 const POSTGRESQL_SCHEMA: &str = include_str!("../migrations/postgresql.sql");
 const MYSQL_SCHEMA: &str = include_str!("../migrations/mysql.sql");
 
+/// PostgreSQL advisory lock key of schema creation ("glance" in ASCII).
+const SCHEMA_LOCK_KEY: i64 = 0x676c_616e_6365;
+/// MySQL named lock of schema creation.
+const SCHEMA_LOCK_NAME: &str = "glance_schema_create";
+
 impl Db {
     /// Creates every table when the database is empty; otherwise checks that it is at
     /// [`SCHEMA_VERSION`].
+    ///
+    /// Several API nodes may start together on one empty database: the check and the
+    /// creation run under a lock (an advisory lock on PostgreSQL, a named lock on
+    /// MySQL, the write lock on SQLite), so one node creates the schema and the
+    /// others wait, then find it.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        let (exists, schema) = match self.engine() {
-            Engine::Sqlite => (
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'",
-                SQLITE_SCHEMA,
-            ),
-            Engine::Postgres => (
-                "SELECT 1 AS present FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_name = 'alembic_version'",
-                POSTGRESQL_SCHEMA,
-            ),
-            Engine::MySql => (
-                "SELECT 1 AS present FROM information_schema.tables \
-                 WHERE table_schema = DATABASE() AND table_name = 'alembic_version'",
-                MYSQL_SCHEMA,
-            ),
-        };
-        let exists = self.fetch(&SqlBuf::new(exists)).await?;
-        if exists.is_empty() {
-            // PostgreSQL creates the schema in one transaction; MySQL commits each
-            // CREATE on its own (its DDL is not transactional).
-            let mut tx = self.begin_write().await?;
-            for statement in split_statements(schema) {
-                tx.execute(&SqlBuf::new(&statement)).await?;
+        let mut tx = self.begin_write().await?;
+        match self.engine() {
+            Engine::Postgres => {
+                tx.execute(&SqlBuf::new(&format!(
+                    "SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})"
+                )))
+                .await?;
             }
-            crate::metadefs::seed_resource_types(&mut tx).await?;
+            Engine::MySql => {
+                let got = tx
+                    .fetch(&SqlBuf::new(&format!(
+                        "SELECT GET_LOCK('{SCHEMA_LOCK_NAME}', 300) AS got"
+                    )))
+                    .await?;
+                if got.first().and_then(|r| r.int("got")) != Some(1) {
+                    return Err(DbError::Backend(
+                        "timed out waiting for another node to create the schema".into(),
+                    ));
+                }
+            }
+            Engine::Sqlite => {}
+        }
+        let created = self.create_schema_if_missing(&mut tx).await;
+        if self.engine() == Engine::MySql {
+            // A session lock: it outlives the transaction, so release it on every path.
+            let released = tx
+                .execute(&SqlBuf::new(&format!(
+                    "DO RELEASE_LOCK('{SCHEMA_LOCK_NAME}')"
+                )))
+                .await;
+            if created.is_ok() {
+                released?;
+            }
+        }
+        if created? {
             tx.commit().await?;
             tracing::info!(version = SCHEMA_VERSION, "created the database schema");
         } else {
+            drop(tx);
             let found = self.schema_version().await?.unwrap_or_default();
             if found != SCHEMA_VERSION {
                 return Err(DbError::SchemaVersion {
@@ -54,6 +75,26 @@ impl Db {
             self.pin_planner_statistics().await?;
         }
         Ok(())
+    }
+
+    /// Creates the schema inside `tx` unless `alembic_version` exists; true if it did.
+    async fn create_schema_if_missing(&self, tx: &mut WriteTx) -> Result<bool, DbError> {
+        let schema = match self.engine() {
+            Engine::Sqlite => SQLITE_SCHEMA,
+            Engine::Postgres => POSTGRESQL_SCHEMA,
+            Engine::MySql => MYSQL_SCHEMA,
+        };
+        let exists = table_exists_query(self.engine(), "alembic_version");
+        if !tx.fetch(&exists).await?.is_empty() {
+            return Ok(false);
+        }
+        // PostgreSQL creates the schema in one transaction; MySQL commits each
+        // CREATE on its own (its DDL is not transactional).
+        for statement in split_statements(schema) {
+            tx.execute(&SqlBuf::new(&statement)).await?;
+        }
+        crate::metadefs::seed_resource_types(tx).await?;
+        Ok(true)
     }
 
     /// Gives SQLite's query planner the shape of a Glance database up front.
@@ -90,6 +131,117 @@ impl Db {
             .await?;
         Ok(rows.first().and_then(|r| r.text("version_num")))
     }
+}
+
+/// Upstream's alembic revisions, oldest first; the last is [`SCHEMA_VERSION`].
+pub const KNOWN_REVISIONS: &[&str] = &[
+    "liberty",
+    "mitaka01",
+    "mitaka02",
+    "ocata_expand01",
+    "ocata_contract01",
+    "pike_expand01",
+    "pike_contract01",
+    "queens_expand01",
+    "queens_contract01",
+    "rocky_expand01",
+    "rocky_expand02",
+    "rocky_contract01",
+    "rocky_contract02",
+    "train_expand01",
+    "train_contract01",
+    "ussuri_expand01",
+    "ussuri_contract01",
+    "wallaby_expand01",
+    "wallaby_contract01",
+    "xena_expand01",
+    "xena_contract01",
+    "yoga_expand01",
+    "yoga_contract01",
+    "zed_expand01",
+    "zed_contract01",
+    "2023_1_expand01",
+    "2023_1_contract01",
+    "2024_1_expand01",
+    "2024_1_contract01",
+];
+
+/// What a database holds, as `glance-manage` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaState {
+    /// No Glance tables at all.
+    Empty,
+    /// Glance tables without `alembic_version` (never placed under migration control).
+    Unversioned,
+    /// Under migration control at these revisions.
+    At(Vec<String>),
+}
+
+impl Db {
+    pub async fn schema_state(&self) -> Result<SchemaState, DbError> {
+        let engine = self.engine();
+        if !self
+            .fetch(&table_exists_query(engine, "alembic_version"))
+            .await?
+            .is_empty()
+        {
+            let rows = self
+                .fetch(&SqlBuf::new("SELECT version_num FROM alembic_version"))
+                .await?;
+            return Ok(SchemaState::At(
+                rows.iter().filter_map(|r| r.text("version_num")).collect(),
+            ));
+        }
+        if self
+            .fetch(&table_exists_query(engine, "images"))
+            .await?
+            .is_empty()
+        {
+            Ok(SchemaState::Empty)
+        } else {
+            Ok(SchemaState::Unversioned)
+        }
+    }
+
+    /// Records `version` as the schema's revision without changing any table
+    /// (alembic's `stamp`), creating `alembic_version` if needed.
+    pub async fn stamp_schema_version(&self, version: &str) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let exists = !tx
+            .fetch(&table_exists_query(self.engine(), "alembic_version"))
+            .await?
+            .is_empty();
+        if !exists {
+            tx.execute(&SqlBuf::new(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, \
+                 CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
+            ))
+            .await?;
+        }
+        tx.execute(&SqlBuf::new("DELETE FROM alembic_version"))
+            .await?;
+        let mut q = SqlBuf::new("INSERT INTO alembic_version (version_num) VALUES (");
+        q.bind(version).push(")");
+        tx.execute(&q).await?;
+        tx.commit().await
+    }
+}
+
+/// A query that returns a row when `table` exists in the connection's schema.
+fn table_exists_query(engine: Engine, table: &str) -> SqlBuf {
+    let mut q = SqlBuf::new(match engine {
+        Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ",
+        Engine::Postgres => {
+            "SELECT 1 AS present FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = "
+        }
+        Engine::MySql => {
+            "SELECT 1 AS present FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = "
+        }
+    });
+    q.bind(table);
+    q
 }
 
 /// (table, index, "rows rows-per-key...") for a cloud of 10,000 images with ten

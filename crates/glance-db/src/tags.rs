@@ -20,6 +20,16 @@ impl Db {
         tag: &str,
         quota: Option<usize>,
     ) -> Result<TagAdded, DbError> {
+        self.retry_deadlocks(|| self.add_tag_once(image_id, tag, quota))
+            .await
+    }
+
+    async fn add_tag_once(
+        &self,
+        image_id: &str,
+        tag: &str,
+        quota: Option<usize>,
+    ) -> Result<TagAdded, DbError> {
         let at = now();
         let mut tx = self.begin_write().await?;
         touch_image(&mut tx, image_id).await?;
@@ -44,6 +54,11 @@ impl Db {
 
     /// Removes `tag`; false when the image did not have it.
     pub async fn delete_tag(&self, image_id: &str, tag: &str) -> Result<bool, DbError> {
+        self.retry_deadlocks(|| self.delete_tag_once(image_id, tag))
+            .await
+    }
+
+    async fn delete_tag_once(&self, image_id: &str, tag: &str) -> Result<bool, DbError> {
         let at = now();
         let mut tx = self.begin_write().await?;
         // The rows are picked here, not by `value = ` in SQL: MySQL's default collations

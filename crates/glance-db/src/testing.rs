@@ -69,8 +69,10 @@ impl ServerDatabase {
         assert!(engine != Engine::Sqlite, "SQLite needs no server");
         let admin_url = admin_url(engine);
         let admin_settings = PoolSettings {
-            max_connections: 1,
+            pool_size: 1,
+            max_overflow: 0,
             acquire_timeout: Duration::from_secs(5),
+            connect_retries: 0,
             ..PoolSettings::default()
         };
         let admin = Db::connect(&admin_url, &admin_settings).await?;
@@ -105,8 +107,10 @@ impl Drop for ServerDatabase {
                 .unwrap();
             rt.block_on(async {
                 let settings = PoolSettings {
-                    max_connections: 1,
+                    pool_size: 1,
+                    max_overflow: 0,
                     acquire_timeout: Duration::from_secs(10),
+                    connect_retries: 0,
                     ..PoolSettings::default()
                 };
                 let admin = Db::connect(&admin_url, &settings).await?;

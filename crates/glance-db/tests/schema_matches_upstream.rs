@@ -301,7 +301,8 @@ async fn mysql_schema_is_upstreams() {
     let one = Db::connect(
         &theirs.url,
         &PoolSettings {
-            max_connections: 1,
+            pool_size: 1,
+            max_overflow: 0,
             ..common::settings()
         },
     )

@@ -19,21 +19,45 @@ use chrono::NaiveDateTime;
 use crate::sql::{parse_sqlite_time, SqlBuf, SqlValue, SQLITE_TIME_FORMAT};
 use crate::DbError;
 
-/// Pool settings from `[database]`.
+/// Pool settings from `[database]`, with oslo.db's meanings and defaults.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
-    pub max_connections: u32,
+    /// Connections the pool keeps for reuse (`max_pool_size`, 5).
+    pub pool_size: u32,
+    /// Connections it may open beyond `pool_size` under load (`max_overflow`, 50).
+    pub max_overflow: u32,
+    /// How long a request waits for a free connection (`pool_timeout`, 30 s).
     pub acquire_timeout: Duration,
+    /// Connections older than this are closed instead of reused
+    /// (`connection_recycle_time`, 3600 s; the seeds' `sql_idle_timeout`).
+    pub recycle_time: Option<Duration>,
+    /// An unused connection is closed after this long.
     pub idle_timeout: Duration,
+    /// Attempts to reach the server at start-up (`max_retries`, 10; -1 for ever).
+    pub connect_retries: i64,
+    /// Pause between those attempts (`retry_interval`, 10 s).
+    pub retry_interval: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
         PoolSettings {
-            max_connections: 8,
+            pool_size: 5,
+            max_overflow: 50,
             acquire_timeout: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(3600),
+            recycle_time: Some(Duration::from_secs(3600)),
+            idle_timeout: Duration::from_secs(600),
+            connect_retries: 10,
+            retry_interval: Duration::from_secs(10),
         }
+    }
+}
+
+impl PoolSettings {
+    /// The most connections open at once, as SQLAlchemy's QueuePool allows
+    /// (`pool_size + max_overflow`).
+    pub fn max_connections(&self) -> u32 {
+        self.pool_size.saturating_add(self.max_overflow).max(1)
     }
 }
 
@@ -90,13 +114,65 @@ enum Tx {
 
 impl Db {
     /// Connects to a database URL in the forms upstream accepts.
+    ///
+    /// A server that cannot be reached (refused, unreachable, timed out) is tried
+    /// again `connect_retries` times, `retry_interval` apart, as oslo.db does, so
+    /// that API nodes started with their database come up; a refused login or a
+    /// missing database fails at once.
     pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Db, DbError> {
-        let backend = match Engine::from_url(url)? {
-            Engine::Sqlite => Backend::Sqlite(sqlite::SqliteDb::connect(url, settings).await?),
-            Engine::Postgres => Backend::Postgres(postgres::connect(url, settings).await?),
-            Engine::MySql => Backend::MySql(mysql::connect(url, settings).await?),
-        };
-        Ok(Db { backend })
+        let engine = Engine::from_url(url)?;
+        let mut attempt = 0i64;
+        loop {
+            let result = match engine {
+                Engine::Sqlite => sqlite::SqliteDb::connect(url, settings)
+                    .await
+                    .map(Backend::Sqlite),
+                Engine::Postgres => postgres::connect(url, settings)
+                    .await
+                    .map(Backend::Postgres),
+                Engine::MySql => mysql::connect(url, settings).await.map(Backend::MySql),
+            };
+            match result {
+                Ok(backend) => return Ok(Db { backend }),
+                Err(DbError::Unreachable(why))
+                    if settings.connect_retries < 0 || attempt < settings.connect_retries =>
+                {
+                    attempt += 1;
+                    tracing::warn!(
+                        url = %url::redact(url),
+                        attempt,
+                        error = %why,
+                        "database not reachable; retrying in {:?}",
+                        settings.retry_interval
+                    );
+                    tokio::time::sleep(settings.retry_interval).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Runs a write again when it loses a deadlock or a serialization conflict, as
+    /// upstream's `wrap_db_retry(max_retries=50, retry_on_deadlock=True)` does
+    /// around image writes. The pause grows from 10 ms to upstream's fixed 0.5 s,
+    /// with jitter so that the losers do not collide again in step.
+    pub(crate) async fn retry_deadlocks<T, F, Fut>(&self, mut attempt: F) -> Result<T, DbError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, DbError>>,
+    {
+        const MAX_RETRIES: u32 = 50;
+        let mut retries = 0;
+        loop {
+            match attempt().await {
+                Err(DbError::Deadlock(why)) if retries < MAX_RETRIES => {
+                    retries += 1;
+                    tracing::debug!(retries, error = %why, "deadlock; running the write again");
+                    tokio::time::sleep(deadlock_pause(retries)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -209,13 +285,33 @@ impl WriteTx {
 
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
-                return DbError::Duplicate;
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => DbError::Duplicate,
+            // 40001: serialization failure (MySQL reports its deadlocks, 1213, with
+            // it too); 40P01: PostgreSQL's deadlock_detected. oslo.db's DBDeadlock.
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("40001" | "40P01")) =>
+            {
+                DbError::Deadlock(e.to_string())
             }
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => {
+                DbError::Unreachable(e.to_string())
+            }
+            _ => DbError::Backend(e.to_string()),
         }
-        DbError::Backend(e.to_string())
     }
+}
+
+/// 10 ms doubling up to 500 ms, scaled by a factor in [0.5, 1.5) taken from the
+/// clock (no random-number dependency for this).
+fn deadlock_pause(retries: u32) -> Duration {
+    let base = 10u64.saturating_mul(1 << retries.min(6)).min(500);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let scale = 500 + u64::from(nanos % 1000);
+    Duration::from_millis(base * scale / 1000)
 }
 
 /// One result row, independent of the engine.

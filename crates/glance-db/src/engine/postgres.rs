@@ -56,9 +56,14 @@ pub(super) async fn connect(url: &str, settings: &PoolSettings) -> Result<PgPool
     // missing database fails at start-up with its own error rather than a pool timeout.
     sqlx::Connection::close(sqlx::ConnectOptions::connect(&opts).await?).await?;
     let pool = PgPoolOptions::new()
-        .max_connections(settings.max_connections.max(1))
+        .max_connections(settings.max_connections())
         .acquire_timeout(settings.acquire_timeout)
         .idle_timeout(Some(settings.idle_timeout))
+        .max_lifetime(settings.recycle_time)
+        // A pooled connection is checked before use, as oslo.db pings on checkout,
+        // so connections a restarted or failed-over server dropped are replaced
+        // instead of failing the request.
+        .test_before_acquire(true)
         .connect_with(opts)
         .await?;
     Ok(pool)

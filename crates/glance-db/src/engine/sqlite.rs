@@ -65,7 +65,8 @@ impl SqliteDb {
         let max = if path.is_none() {
             1
         } else {
-            settings.max_connections.max(1)
+            // Readers beyond a handful only add file handles: SQLite has one writer.
+            settings.max_connections().min(8)
         };
         let pool = Arc::new(SqlitePool {
             path,

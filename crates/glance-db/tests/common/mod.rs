@@ -24,7 +24,9 @@ enum Cleanup {
 
 pub fn settings() -> PoolSettings {
     PoolSettings {
-        max_connections: 4,
+        pool_size: 4,
+        max_overflow: 0,
+        connect_retries: 0,
         acquire_timeout: Duration::from_secs(10),
         ..PoolSettings::default()
     }
