@@ -302,32 +302,6 @@ fn strip_tags(value: &str) -> String {
     out.replace("-->", "")
 }
 
-/// A JSON string as Python's `json.dumps` writes it (ASCII only).
-fn python_json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            other => {
-                let mut units = [0u16; 2];
-                for unit in other.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// The reason phrase WebOb uses in error titles (a few differ from today's RFC names).
 pub fn webob_title(status: StatusCode) -> &'static str {
     match status.as_u16() {
@@ -358,9 +332,9 @@ pub fn render_error(
             "application/json",
             format!(
                 "{{\"message\": {}, \"code\": {}, \"title\": {}}}",
-                python_json_string(&body.body(no_escape)),
-                python_json_string(&status_line),
-                python_json_string(title)
+                glance_domain::python_json::string(&body.body(no_escape)),
+                glance_domain::python_json::string(&status_line),
+                glance_domain::python_json::string(title)
             ),
         ),
         ErrorFormat::Plain => {
@@ -451,7 +425,10 @@ mod tests {
             render_error(range.status, &range.body, ErrorFormat::Json).1,
             r#"{"message": "The Range requested is not available.<br /><br />\nInvalid Range header.\n\n", "code": "416 Request Range Not Satisfiable", "title": "Request Range Not Satisfiable"}"#
         );
-        assert_eq!(python_json_string("é\u{7f}\"x"), r#""\u00e9\u007f\"x""#);
+        assert_eq!(
+            glance_domain::python_json::string("é\u{7f}\"x"),
+            r#""\u00e9\u007f\"x""#
+        );
         assert_eq!(strip_tags("a<br />b<!-- c -->"), "a\nb c ");
     }
 

@@ -2,6 +2,7 @@
 
 pub mod image;
 pub mod patch;
+pub mod python_json;
 pub mod schema;
 pub mod status;
 pub mod visibility;

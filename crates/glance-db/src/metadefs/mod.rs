@@ -1,6 +1,7 @@
 //! Metadata definitions (`metadef_*` tables): namespaces and what they contain.
 //! Rows are hard-deleted, as upstream does; a namespace's content goes with it.
 
+mod bulk;
 mod content;
 mod namespaces;
 mod resource_types;
@@ -11,6 +12,7 @@ use crate::engine::DbRow;
 use crate::sql::{SqlBuf, SqlValue};
 use crate::{DbError, SortDir};
 
+pub use bulk::{LoadMode, Loaded, NamespaceDocument};
 pub use content::{ContentKind, ContentPage, ContentRow, ContentValues};
 pub use namespaces::{
     sortable as namespace_sortable, NamespaceContent, NamespaceListQuery, NamespaceScope,

@@ -15,6 +15,7 @@ mod member;
 mod metadefs;
 mod pattern;
 mod pyrepr;
+pub(crate) use pyrepr::float_repr;
 mod task;
 mod validate;
 
