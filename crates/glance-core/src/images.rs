@@ -58,9 +58,16 @@ impl Glance {
         // Mark it deleted first (compare-and-swap on the status we read), so no client
         // can see an active image whose data is gone; then remove the data.
         if !self.db.delete_image(id, image.status).await? {
-            return Err(CoreError::Conflict(format!(
-                "Image {id} changed while it was being deleted; try again."
-            )));
+            // Lost a race. When the winner deleted it too (another API node, say),
+            // this request found nothing left to delete: 404, as a later one would.
+            return Err(match self.find_image(ctx, id).await {
+                Err(CoreError::NotFound(_)) => {
+                    CoreError::NotFound(format!("Failed to find image {id} to delete"))
+                }
+                _ => CoreError::Conflict(format!(
+                    "Image {id} changed while it was being deleted; try again."
+                )),
+            });
         }
         for location in &image.locations {
             match self.stores.for_location(&location.url) {

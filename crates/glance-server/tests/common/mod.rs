@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod metadefs;
+pub mod nodes;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
