@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install upstream OpenStack Glance (from PyPI) plus uWSGI into a private venv.
-# Used only by the benchmark (scripts/bench/run.sh) as the reference server;
-# the tests never need it.  Idempotent; the first run takes ~3-4 minutes
-# (uWSGI compiles from source: needs gcc and the Python headers).
+# Used by the benchmark (scripts/bench/run.sh) as the reference server and by
+# the interoperability test (tests/e2e/test_upstream_interop.py, with
+# UPSTREAM_GLANCE_DB_DRIVERS=1; scripts/test runs it so).  Idempotent; the
+# first run takes ~3-4 minutes (uWSGI compiles from source: needs gcc and the
+# Python headers).
 #
 # Since Glance 32 there is no standalone server (`glance-api` only prints
 # "Standalone glance-api is no longer supported"); upstream documents and
@@ -15,6 +17,10 @@
 #                              uwsgi to reuse it (nothing is installed into it then)
 #        UPSTREAM_GLANCE_VERSION  default 33.0.0
 #        PYTHON                interpreter for a new venv (default python3)
+#        UPSTREAM_GLANCE_DB_DRIVERS  1: also install the PostgreSQL and MySQL/MariaDB
+#                              drivers (psycopg2-binary, PyMySQL) so upstream can use a
+#                              `postgresql://` or `mysql+pymysql://` [database] connection
+#                              (default 0: SQLite only, as the benchmark needs)
 set -euo pipefail
 
 TESTBED_HOME="${GLANCE_TESTBED_HOME:-$HOME/.cache/glance-rs-testbed}"
@@ -52,6 +58,15 @@ if [ -z "$(installed uWSGI)" ] || [ ! -x "$VENV/bin/uwsgi" ]; then
         log "uwsgi failed to build:"; tail -30 "$TESTBED_HOME/uwsgi-install.log" >&2; exit 1; }
 fi
 
+if [ "${UPSTREAM_GLANCE_DB_DRIVERS:-0}" = 1 ]; then
+    if [ -z "$(installed psycopg2-binary)" ] || [ -z "$(installed PyMySQL)" ]; then
+        log "installing the database drivers psycopg2-binary, PyMySQL (log $TESTBED_HOME/glance-db-drivers.log)"
+        "${PIP[@]}" psycopg2-binary PyMySQL >"$TESTBED_HOME/glance-db-drivers.log" 2>&1 || {
+            log "pip install psycopg2-binary PyMySQL failed:"; tail -30 "$TESTBED_HOME/glance-db-drivers.log" >&2; exit 1; }
+    fi
+    "$VENV/bin/python" -c 'import psycopg2, pymysql' || { log "psycopg2/pymysql do not import"; exit 1; }
+fi
+
 # The wheel ships etc/glance-api-paste.ini and etc/metadefs/ (under
 # $VENV/etc/glance) but not etc/schema-image.json (the extra image-schema
 # properties a devstack deployment has).  Take it from the sdist.
@@ -71,5 +86,8 @@ if [ ! -f "$VENV/etc/glance/schema-image.json" ]; then
 fi
 [ -f "$VENV/etc/glance/glance-api-paste.ini" ] || { log "$VENV/etc/glance/glance-api-paste.ini missing"; exit 1; }
 
-log "glance $(installed glance), glance_store $(installed glance_store), uWSGI $(installed uWSGI), $("$VENV/bin/python" --version)"
+DRIVERS=""
+if [ -n "$(installed psycopg2-binary)" ]; then DRIVERS="$DRIVERS, psycopg2-binary $(installed psycopg2-binary)"; fi
+if [ -n "$(installed PyMySQL)" ]; then DRIVERS="$DRIVERS, PyMySQL $(installed PyMySQL)"; fi
+log "glance $(installed glance), glance_store $(installed glance_store), uWSGI $(installed uWSGI)$DRIVERS, $("$VENV/bin/python" --version)"
 echo "$VENV"

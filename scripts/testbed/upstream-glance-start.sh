@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start upstream Glance (installed by upstream-glance-setup.sh) under uWSGI on
 # 127.0.0.1:PORT, without Keystone, with a SQLite database and the `file`
-# store in a fresh data dir.  Prints the URL on stdout when it answers.
+# store in a fresh data dir (or the database and store directory given by
+# UPSTREAM_GLANCE_DB_URL / UPSTREAM_GLANCE_STORE_DIR).  Prints the URL on
+# stdout when it answers.
 #
 # Usage: scripts/testbed/upstream-glance-start.sh PORT
 # Env:   GLANCE_TESTBED_HOME   default "$HOME/.cache/glance-rs-testbed"
@@ -21,6 +23,22 @@
 #                   identity from X-Identity-Status/X-Project-Id/X-Roles headers,
 #                   default policies.
 #        UPSTREAM_GLANCE_METADEFS 1 (default) loads the metadata definitions
+#        UPSTREAM_GLANCE_DB_URL   [database] connection (default
+#                                 sqlite:///$UPSTREAM_GLANCE_DATA/glance.sqlite), e.g.
+#                                 postgresql+psycopg2://postgres@127.0.0.1:5432/NAME or
+#                                 mysql+pymysql://root@127.0.0.1:3306/NAME?charset=utf8mb4
+#                                 (the drivers come with UPSTREAM_GLANCE_DB_DRIVERS=1 in
+#                                 upstream-glance-setup.sh).  Never wiped by this script.
+#        UPSTREAM_GLANCE_STORE_DIR  filesystem_store_datadir of the store "fs" (default
+#                                 $UPSTREAM_GLANCE_DATA/images/); never wiped either
+#        UPSTREAM_GLANCE_DB_SYNC  1 (default): `glance-manage db sync` (and load_metadefs)
+#                                 before the start.  0: the database must already be at
+#                                 upstream's head (its alembic_version is the contract
+#                                 head db sync would reach, else exit 1); nothing is
+#                                 written to it before the server starts (no metadefs)
+#        UPSTREAM_GLANCE_CONF_EXTRA  text appended to glance-api.conf (oslo.config merges
+#                                 a repeated section, later values win), e.g.
+#                                 $'[DEFAULT]\nshow_multiple_locations = true'
 #
 # Processes: one uWSGI master (in its own session, so pid == process group)
 # plus the workers; the master pid is written to $DATA/glance.pid, which is
@@ -35,6 +53,8 @@ DATA="${UPSTREAM_GLANCE_DATA:-$TESTBED_HOME/upstream-data-$PORT}"
 WORKERS="${UPSTREAM_GLANCE_WORKERS:-2}"
 DEBUG="${UPSTREAM_GLANCE_DEBUG:-false}"
 AUTH="${UPSTREAM_GLANCE_AUTH:-noauth}"
+DB_SYNC="${UPSTREAM_GLANCE_DB_SYNC:-1}"
+case "$DB_SYNC" in 0|1) ;; *) echo "[upstream-start] UPSTREAM_GLANCE_DB_SYNC must be 0 or 1" >&2; exit 2;; esac
 case "$AUTH" in noauth) FLAVOR="";; headers) FLAVOR="trusted-headers";; *)
     echo "[upstream-start] UPSTREAM_GLANCE_AUTH must be noauth or headers" >&2; exit 2;; esac
 MARK=".glance-rs-upstream-data"
@@ -65,6 +85,10 @@ touch "$DATA/$MARK"
 DATA="$(cd "$DATA" && pwd)"
 PIDFILE="$DATA/glance.pid"
 CONF_DIR="$DATA/conf"
+DB_URL="${UPSTREAM_GLANCE_DB_URL:-sqlite:///$DATA/glance.sqlite}"
+STORE_DIR="${UPSTREAM_GLANCE_STORE_DIR:-$DATA/images}"
+mkdir -p "$STORE_DIR"
+STORE_DIR="$(cd "$STORE_DIR" && pwd)"
 
 # --- glance-api.conf ---------------------------------------------------------
 cat >"$CONF_DIR/glance-api.conf" <<CONF
@@ -81,13 +105,13 @@ image_size_cap = 1099511627776
 user_storage_quota = 0
 
 [database]
-connection = sqlite:///$DATA/glance.sqlite
+connection = $DB_URL
 
 [glance_store]
 default_backend = fs
 
 [fs]
-filesystem_store_datadir = $DATA/images/
+filesystem_store_datadir = $STORE_DIR/
 
 [os_glance_staging_store]
 filesystem_store_datadir = $DATA/staging/
@@ -114,6 +138,9 @@ lock_path = $DATA/locks
 [wsgi]
 task_pool_threads = 16
 CONF
+if [ -n "${UPSTREAM_GLANCE_CONF_EXTRA:-}" ]; then
+    printf '\n# UPSTREAM_GLANCE_CONF_EXTRA\n%s\n' "$UPSTREAM_GLANCE_CONF_EXTRA" >>"$CONF_DIR/glance-api.conf"
+fi
 
 # --- glance-api-paste.ini: the one shipped in the wheel, with the healthcheck
 # disable-file path moved into the data dir and a "trusted-headers" flavor
@@ -176,14 +203,37 @@ procname-prefix-spaced = glance-api-$PORT
 UWSGI
 
 # --- database ----------------------------------------------------------------
-log "glance-manage db sync"
-OS_GLANCE_CONFIG_DIR="$CONF_DIR" "$VENV/bin/glance-manage" \
-    --config-file "$CONF_DIR/glance-api.conf" db sync >"$DATA/db-sync.log" 2>&1 || {
-    log "db sync failed:"; tail -20 "$DATA/db-sync.log" >&2; exit 1; }
-if [ "${UPSTREAM_GLANCE_METADEFS:-1}" = 1 ]; then
-    OS_GLANCE_CONFIG_DIR="$CONF_DIR" "$VENV/bin/glance-manage" \
-        --config-file "$CONF_DIR/glance-api.conf" db load_metadefs --path "$VENV/etc/glance/metadefs/" \
-        >>"$DATA/db-sync.log" 2>&1 || log "db load_metadefs failed (non-fatal), see $DATA/db-sync.log"
+manage() { OS_GLANCE_CONFIG_DIR="$CONF_DIR" "$VENV/bin/glance-manage" --config-file "$CONF_DIR/glance-api.conf" "$@"; }
+if [ "$DB_SYNC" = 0 ]; then
+    # Someone else made the schema: upstream must take it as it is, i.e. its
+    # alembic_version must be upstream's contract head (what `db sync` would
+    # reach; `glance-manage db check` does not support PostgreSQL).
+    log "checking the database's alembic version"
+    rc=0
+    OS_GLANCE_CONFIG_DIR="$CONF_DIR" "$VENV/bin/python" -W ignore - "$CONF_DIR/glance-api.conf" \
+        >"$DATA/db-check.log" 2>&1 <<'PY' || rc=$?
+import sys
+from oslo_config import cfg
+from glance.db import migration
+from glance.db.sqlalchemy import alembic_migrations
+cfg.CONF(['--config-file', sys.argv[1]], project='glance')
+head = alembic_migrations.get_alembic_branch_head(migration.CONTRACT_BRANCH)
+current = list(alembic_migrations.get_current_alembic_heads())
+print('database at %s, upstream head %s' % (','.join(current) or 'none', head))
+sys.exit(0 if current == [head] else 3)
+PY
+    if [ "$rc" != 0 ]; then
+        log "the database is not at upstream's head (exit $rc):"; tail -20 "$DATA/db-check.log" >&2; exit 1
+    fi
+    log "$(tail -1 "$DATA/db-check.log")"
+else
+    log "glance-manage db sync"
+    manage db sync >"$DATA/db-sync.log" 2>&1 || {
+        log "db sync failed:"; tail -20 "$DATA/db-sync.log" >&2; exit 1; }
+    if [ "${UPSTREAM_GLANCE_METADEFS:-1}" = 1 ]; then
+        manage db load_metadefs --path "$VENV/etc/glance/metadefs/" >>"$DATA/db-sync.log" 2>&1 \
+            || log "db load_metadefs failed (non-fatal), see $DATA/db-sync.log"
+    fi
 fi
 
 # --- start -------------------------------------------------------------------
