@@ -59,7 +59,6 @@ impl Serialize for ImageView<'_> {
         m.serialize_entry("id", &image.id)?;
         m.serialize_entry("created_at", &Timestamp(&image.created_at))?;
         m.serialize_entry("updated_at", &Timestamp(&image.updated_at))?;
-        m.serialize_entry("tags", &image.tags)?;
         let mut active = image.locations.iter().filter(|l| l.status == "active");
         if self.opts.show_locations {
             let locations: Vec<Value> = active
@@ -73,6 +72,8 @@ impl Serialize for ImageView<'_> {
                 m.serialize_entry("direct_url", &first.url)?;
             }
         }
+        // After locations and direct_url, as upstream's view adds them.
+        m.serialize_entry("tags", &image.tags)?;
         m.serialize_entry("self", &format_args!("/v2/images/{}", image.id))?;
         m.serialize_entry("file", &format_args!("/v2/images/{}/file", image.id))?;
         m.serialize_entry("schema", "/v2/schemas/image")?;

@@ -101,7 +101,7 @@ impl Glance {
         match self.db.create_image(&image).await {
             Ok(()) => {
                 let mut shown = image;
-                self.hide_unreadable_properties(ctx, &mut shown);
+                self.shape_for_caller(ctx, &mut shown);
                 Ok(shown)
             }
             Err(glance_db::DbError::Duplicate) => Err(CoreError::Conflict(format!(

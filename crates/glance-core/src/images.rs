@@ -17,7 +17,7 @@ impl Glance {
     pub async fn get_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<Image> {
         let mut image = self.find_image(ctx, id).await?;
         self.image_policy(ctx, &image).enforce("get_image")?;
-        self.hide_unreadable_properties(ctx, &mut image);
+        self.shape_for_caller(ctx, &mut image);
         Ok(image)
     }
 

@@ -91,7 +91,7 @@ impl Glance {
                     checker.check("get_image", &target)
                 });
                 for image in &mut images {
-                    self.hide_unreadable_properties(ctx, image);
+                    self.shape_for_caller(ctx, image);
                 }
                 let next_marker = full_page
                     .then(|| images.last().map(|i| i.id.clone()))

@@ -11,7 +11,7 @@
 use glance_auth::policy::Target;
 use glance_auth::protections::PropertyOp;
 use glance_auth::RequestContext;
-use glance_domain::Image;
+use glance_domain::{Image, ImageStatus};
 
 use crate::{CoreError, CoreResult, Glance};
 
@@ -47,11 +47,18 @@ impl Glance {
     }
 
     /// Leaves out the properties the caller may not read (every response).
-    pub(crate) fn hide_unreadable_properties(&self, ctx: &RequestContext, image: &mut Image) {
+    /// The image as this caller may see it: without the properties protections hide
+    /// from them, and, as upstream's `_normalize_locations`, without the locations
+    /// of a deactivated image unless they are an admin (so no `direct_url` or
+    /// `stores` either: the data of a deactivated image is not theirs to reach).
+    pub(crate) fn shape_for_caller(&self, ctx: &RequestContext, image: &mut Image) {
         if self.protections.is_some() {
             image
                 .properties
                 .retain(|key, _| self.property_allowed(ctx, key, PropertyOp::Read));
+        }
+        if image.status == ImageStatus::Deactivated && !ctx.is_admin {
+            image.locations.clear();
         }
     }
 }

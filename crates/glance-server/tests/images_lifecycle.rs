@@ -131,6 +131,73 @@ async fn deactivated_data_is_for_admins_only() {
 }
 
 #[tokio::test]
+async fn deactivated_locations_are_for_admins_only() {
+    let ini = format!(
+        "{TRUSTED}[DEFAULT]\nshow_multiple_locations = true\nshow_image_direct_url = true\n"
+    );
+    let s = common::server_with(&ini).await;
+    let p1 = Caller::new(&s, "p1", "member,reader");
+    let admin = Caller::new(&s, "adm", "admin,member,reader");
+    let id = p1
+        .create(json!({"disk_format": "raw", "container_format": "bare", "tags": ["t"]}))
+        .await;
+    p1.upload(&id, b"payload").await;
+    let image = format!("/v2/images/{id}");
+    let shown = p1.get(&image).await.json();
+    assert_eq!(
+        shown["locations"].as_array().map(Vec::len),
+        Some(1),
+        "{shown}"
+    );
+    // Upstream's key order: locations and direct_url come before tags.
+    let keys: Vec<&str> = shown
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let at = |k: &str| keys.iter().position(|x| *x == k).unwrap();
+    assert!(at("updated_at") < at("locations"), "{keys:?}");
+    assert!(
+        at("locations") < at("direct_url") && at("direct_url") < at("tags"),
+        "{keys:?}"
+    );
+    assert!(at("tags") < at("self"), "{keys:?}");
+
+    assert_eq!(
+        p1.post(&format!("{image}/actions/deactivate")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    // As upstream's _normalize_locations: no locations (so no direct_url) for
+    // non-admins, in show and in lists; admins still see them.
+    let shown = p1.get(&image).await.json();
+    assert_eq!(shown["locations"], json!([]), "{shown}");
+    assert!(shown.get("direct_url").is_none(), "{shown}");
+    let listed = p1.get("/v2/images").await.json();
+    assert_eq!(listed["images"][0]["locations"], json!([]), "{listed}");
+    let shown = admin.get(&image).await.json();
+    assert_eq!(
+        shown["locations"].as_array().map(Vec::len),
+        Some(1),
+        "{shown}"
+    );
+    assert!(shown["direct_url"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("file://")));
+
+    assert_eq!(
+        p1.post(&format!("{image}/actions/reactivate")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let shown = p1.get(&image).await.json();
+    assert_eq!(
+        shown["locations"].as_array().map(Vec::len),
+        Some(1),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
 async fn deactivate_and_delete_policies() {
     let s = common::server_with(TRUSTED).await;
     let p1 = Caller::new(&s, "p1", "member,reader");
