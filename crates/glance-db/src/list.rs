@@ -82,20 +82,6 @@ impl Column {
     fn qualified(self) -> String {
         format!("images.{}", self.name())
     }
-
-    fn nullable(self) -> bool {
-        !matches!(
-            self,
-            Column::Id
-                | Column::Status
-                | Column::CreatedAt
-                | Column::MinRam
-                | Column::MinDisk
-                | Column::Protected
-                | Column::OsHidden
-                | Column::Visibility
-        )
-    }
 }
 
 pub type SortKey = Column;
@@ -209,7 +195,9 @@ impl Db {
                 Some(row)
             }
         };
-        let rows = self.fetch(&page_query(query, marker_row.as_ref())).await?;
+        let rows = self
+            .fetch(&page_query(self.engine(), query, marker_row.as_ref()))
+            .await?;
         let mut images = rows
             .iter()
             .map(image_from_row)
@@ -221,7 +209,7 @@ impl Db {
     /// The engine's plan for the page query of `query` (without a marker), one line
     /// per step: for tests and operators checking that listing stays on its indexes.
     pub async fn explain_list(&self, query: &ImageListQuery) -> Result<Vec<String>, DbError> {
-        let page = page_query(query, None);
+        let page = page_query(self.engine(), query, None);
         let explain = match self.engine() {
             Engine::Sqlite => "EXPLAIN QUERY PLAN",
             Engine::Postgres | Engine::MySql => "EXPLAIN",
@@ -248,7 +236,7 @@ impl Db {
 }
 
 /// The page query: visibility, filters, keyset condition after the marker, order, limit.
-fn page_query(query: &ImageListQuery, marker_row: Option<&DbRow>) -> SqlBuf {
+fn page_query(engine: Engine, query: &ImageListQuery, marker_row: Option<&DbRow>) -> SqlBuf {
     let mut q = SqlBuf::new(&format!(
         "SELECT {IMAGE_COLUMNS} FROM images WHERE images.deleted = "
     ));
@@ -260,7 +248,9 @@ fn page_query(query: &ImageListQuery, marker_row: Option<&DbRow>) -> SqlBuf {
     }
     if let Some(marker_row) = marker_row {
         q.push(" AND ");
-        push_after_marker(&mut q, &query.sort, |col| marker_row.value(col.name()));
+        push_after_marker(&mut q, engine, &query.sort, |col| {
+            marker_row.value(col.name())
+        });
     }
     q.push(" ORDER BY ");
     for (i, (col, dir)) in query.sort.iter().enumerate() {
@@ -272,10 +262,9 @@ fn page_query(query: &ImageListQuery, marker_row: Option<&DbRow>) -> SqlBuf {
         } else {
             " DESC"
         };
-        // NULL sorts as the smallest value on every engine.
-        if col.nullable() {
-            q.push(&format!("({} IS NOT NULL){d}, ", col.qualified()));
-        }
+        // A plain ORDER BY, as upstream's: NULL sorts where the engine puts it
+        // (smallest on SQLite and MySQL, largest on PostgreSQL), and the sort
+        // indexes serve it.
         q.push(&col.qualified()).push(d);
     }
     q.push(" LIMIT ")
@@ -427,13 +416,15 @@ fn push_condition(q: &mut SqlBuf, condition: &Condition) {
     }
 }
 
-/// Keyset condition "comes after the marker row in this order", with NULL as the
-/// smallest value: (k1 after m1) OR (k1 = m1 AND k2 after m2) OR ...
+/// Keyset condition "comes after the marker row in this order", with NULL where the
+/// engine sorts it: (k1 after m1) OR (k1 = m1 AND k2 after m2) OR ...
 fn push_after_marker(
     q: &mut SqlBuf,
+    engine: Engine,
     sort: &[(Column, SortDir)],
     marker: impl Fn(Column) -> SqlValue,
 ) {
+    let null_is_largest = engine == Engine::Postgres;
     q.push("(");
     for (i, (col, dir)) in sort.iter().enumerate() {
         if i > 0 {
@@ -444,7 +435,7 @@ fn push_after_marker(
             push_equal(q, *prev, marker(*prev));
             q.push(" AND ");
         }
-        push_beyond(q, *col, marker(*col), *dir);
+        push_beyond(q, *col, marker(*col), *dir, null_is_largest);
         q.push(")");
     }
     q.push(")");
@@ -458,23 +449,30 @@ fn push_equal(q: &mut SqlBuf, col: Column, value: SqlValue) {
     }
 }
 
-fn push_beyond(q: &mut SqlBuf, col: Column, value: SqlValue, dir: SortDir) {
+/// "Comes after `value` in direction `dir`". NULLs tie with each other; whether
+/// they come first or last depends on the direction and on `null_is_largest`.
+fn push_beyond(q: &mut SqlBuf, col: Column, value: SqlValue, dir: SortDir, null_is_largest: bool) {
     let c = col.qualified();
-    match (dir, value == SqlValue::Null) {
-        // Nothing sorts below NULL.
-        (SortDir::Desc, true) => {
+    // Ascending with NULL largest is descending with NULL smallest, mirrored.
+    let nulls_come_last = (dir == SortDir::Asc) == null_is_largest;
+    let op = if dir == SortDir::Asc { ">" } else { "<" };
+    match (value == SqlValue::Null, nulls_come_last) {
+        // After a NULL that sorts last, nothing is left.
+        (true, true) => {
             q.push("1 = 0");
         }
-        (SortDir::Desc, false) => {
-            q.push(&format!("({c} IS NULL OR {c} < "))
+        // After a NULL that sorts first, every non-NULL value comes.
+        (true, false) => {
+            q.push(&format!("{c} IS NOT NULL"));
+        }
+        // The NULLs still to come, and the larger (smaller) values.
+        (false, true) => {
+            q.push(&format!("({c} IS NULL OR {c} {op} "))
                 .bind(value)
                 .push(")");
         }
-        (SortDir::Asc, true) => {
-            q.push(&format!("{c} IS NOT NULL"));
-        }
-        (SortDir::Asc, false) => {
-            q.push(&format!("{c} > ")).bind(value);
+        (false, false) => {
+            q.push(&format!("{c} {op} ")).bind(value);
         }
     }
 }

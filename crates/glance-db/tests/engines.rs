@@ -5,9 +5,10 @@ mod common;
 
 use chrono::{NaiveDateTime, Timelike};
 use glance_db::{
-    Column, Condition, ContentKind, ContentPage, ContentValues, Db, ImageChanges, ImageListQuery,
-    ListResult, ListVisibility, MemberAdded, NamespaceContent, NamespaceListQuery, NamespaceScope,
-    NamespaceValues, SortDir, SqlBuf, SqlValue, StatusChange, TagAdded, VisibilityScope,
+    Column, Condition, ContentKind, ContentPage, ContentValues, Db, Engine, ImageChanges,
+    ImageListQuery, ListResult, ListVisibility, MemberAdded, NamespaceContent, NamespaceListQuery,
+    NamespaceScope, NamespaceValues, SortDir, SqlBuf, SqlValue, StatusChange, TagAdded,
+    VisibilityScope,
 };
 use glance_domain::{Image, ImageStatus, MemberStatus, Visibility};
 
@@ -300,12 +301,32 @@ async fn listing(db: &Db) {
     q.limit = 2;
     q.marker = Some(ids[3].clone());
     assert_eq!(page(db, &q).await, vec![ids[2].clone(), ids[1].clone()]);
-    // Sorting on a nullable column: NULL is the smallest value.
-    let mut q = admin_list();
-    q.sort = vec![(Column::Name, SortDir::Asc), (Column::Id, SortDir::Asc)];
-    assert_eq!(page(db, &q).await[0], ids[1]);
-    q.marker = Some(ids[1].clone());
-    assert_eq!(page(db, &q).await.len(), 4);
+    // Sorting on a nullable column: NULL goes where the engine's plain ORDER BY puts
+    // it, as upstream's (largest on PostgreSQL, smallest elsewhere), and paging one
+    // image at a time through markers walks the same order, across the NULL too.
+    let null_is_largest = db.engine() == Engine::Postgres;
+    for dir in [SortDir::Asc, SortDir::Desc] {
+        let mut q = admin_list();
+        q.sort = vec![(Column::Name, dir), (Column::Id, dir)];
+        let whole = page(db, &q).await;
+        let null_last = (dir == SortDir::Asc) == null_is_largest;
+        let expected_at = if null_last { 4 } else { 0 };
+        assert_eq!(
+            whole[expected_at],
+            ids[1],
+            "{dir:?} on {:?}: {whole:?}",
+            db.engine()
+        );
+        q.limit = 1;
+        let mut walked = Vec::new();
+        loop {
+            let next = page(db, &q).await;
+            let Some(id) = next.first() else { break };
+            walked.push(id.clone());
+            q.marker = Some(id.clone());
+        }
+        assert_eq!(walked, whole, "{dir:?} paged on {:?}", db.engine());
+    }
     // Filters: visibility enum, property, tag, ranges, times.
     let mut q = admin_list();
     q.conditions = vec![Condition::In(
