@@ -45,12 +45,6 @@ What is not compared exactly, and why (nothing else is left out; `self`/`file`/
   order is left out there: upstream's is the database's row order, ours sorts
   them by name).
 
-Differences of our server that are known bugs (each asserted by a strict xfail test
-that raises KnownBug, so it XPASSes, and fails the run, once fixed; see the BUG_*
-constants): BUG_DEACTIVATED_LOCATIONS, BUG_NULL_SORT_POSTGRES, BUG_KEY_ORDER. The
-first one's effect is undone in the other comparisons (known_bug_masked) so that
-they keep checking everything else.
-
 Identity: both servers take it from X-Identity-Status/X-Project-Id/X-Roles
 (upstream's ContextMiddleware without keystonemiddleware; our `trusted-auth`
 flavor), with default policies; the owner project writes as admin, the members
@@ -294,50 +288,6 @@ def scenario(request, tmp_path_factory):
 
 
 # --------------------------------------------------------------------------
-# known differences of our server (each has a strict xfail test below; when one is
-# fixed, its test XPASSes, which fails the run: then remove the bug's entry here)
-# --------------------------------------------------------------------------
-
-# Ours serves the location data of a deactivated image to non-admins. Upstream's
-# database layer gives non-admin callers `locations: []` for a deactivated image
-# (glance/db/sqlalchemy/api.py, _normalize_locations), so its documents have
-# `locations: []` and neither `direct_url` nor `stores`.
-BUG_DEACTIVATED_LOCATIONS = (
-    "ours shows locations/direct_url/stores of a deactivated image to non-admins; "
-    "upstream shows locations [] and no direct_url/stores"
-)
-# On PostgreSQL ours sorts NULL as the smallest value (NULLs first ascending, last
-# descending); upstream orders with a plain ORDER BY (oslo.db paginate_query), where
-# PostgreSQL sorts NULL as the largest value. On MariaDB both put NULL first ascending.
-BUG_NULL_SORT_POSTGRES = (
-    "on PostgreSQL ours sorts NULL values (e.g. name, size) before all others in "
-    "ascending order, upstream after all others"
-)
-# With show_multiple_locations / show_image_direct_url on, ours writes `tags` before
-# `locations` and `direct_url`; upstream (images.py, _format_image) writes
-# ..., updated_at, locations, direct_url, tags, self, ...
-BUG_KEY_ORDER = "ours puts `tags` before `locations`/`direct_url`; upstream after them"
-
-
-class KnownBug(AssertionError):
-    """Raised only by the assertion a known bug makes fail (xfail(raises=KnownBug)),
-    so any other failure in those tests still fails the run."""
-
-
-def known_bug_masked(doc: dict, kind: str, admin: bool) -> dict:
-    """An image document of `kind` (ours/upstream) with BUG_DEACTIVATED_LOCATIONS's
-    effect undone (a no-op on correct documents)."""
-    if kind != "ours" or admin or doc.get("status") != "deactivated":
-        return doc
-    doc = dict(doc)
-    if "locations" in doc:
-        doc["locations"] = []
-    doc.pop("direct_url", None)
-    doc.pop("stores", None)
-    return doc
-
-
-# --------------------------------------------------------------------------
 # comparison helpers
 # --------------------------------------------------------------------------
 
@@ -345,13 +295,11 @@ def known_bug_masked(doc: dict, kind: str, admin: bool) -> dict:
 def normalized(doc, kind: str = "", admin: bool = True, engine: str = ""):
     """The documents as compared: `tags` sorted (upstream's tag order is a Python
     set's); on PostgreSQL the locations in URL order (see LOCATION_ORDER below);
-    nothing else changes, apart from BUG_DEACTIVATED_LOCATIONS's effect in ours'
-    documents."""
+    nothing else changes."""
     if isinstance(doc, dict):
         out = {k: normalized(v, kind, admin, engine) for k, v in doc.items()}
         if "id" in doc and "status" in doc and isinstance(doc.get("tags"), list):
             out["tags"] = sorted(doc["tags"])
-            out = known_bug_masked(out, kind, admin)
             if engine == "postgres":
                 out = location_order_normalized(out)
         return out
@@ -524,8 +472,9 @@ def test_image_document_identical(scenario, role):
     assert both_answers(sc, f"/v2/images/{image_id}")[0][0] == 200
 
 
-@pytest.mark.xfail(strict=True, raises=KnownBug, reason=BUG_DEACTIVATED_LOCATIONS)
-def test_known_bug_deactivated_image_locations_for_non_admins(scenario):
+def test_deactivated_image_locations_hidden_from_non_admins(scenario):
+    """As upstream's _normalize_locations: a deactivated image's locations are [] for
+    non-admins, so there is no direct_url or stores either; admins still see them."""
     sc = scenario
     path = f"/v2/images/{sc.ids['deactivated']}"
     docs = by_kind(sc, both_json(sc, path, identity(OWNER)))
@@ -533,17 +482,14 @@ def test_known_bug_deactivated_image_locations_for_non_admins(scenario):
     assert up["locations"] == [] and "direct_url" not in up and "stores" not in up, up
     admin_doc = sc.reader.json(path)
     assert admin_doc["locations"] and admin_doc["direct_url"] and admin_doc["stores"] == "fs"
-    if not (ours["locations"] == [] and "direct_url" not in ours and "stores" not in ours):
-        raise KnownBug(
-            f"GET {path} as a non-admin member of the owner project: upstream "
-            f"locations={up['locations']!r}, no direct_url, no stores; ours "
-            f"locations={ours['locations']!r}, direct_url={ours.get('direct_url')!r}, "
-            f"stores={ours.get('stores')!r}"
-        )
+    assert ours["locations"] == [] and "direct_url" not in ours and "stores" not in ours, (
+        f"GET {path} as a non-admin member of the owner project: ours "
+        f"locations={ours['locations']!r}, direct_url={ours.get('direct_url')!r}, "
+        f"stores={ours.get('stores')!r}"
+    )
 
 
-@pytest.mark.xfail(strict=True, raises=KnownBug, reason=BUG_KEY_ORDER)
-def test_known_bug_image_document_key_order(scenario):
+def test_image_document_key_order(scenario):
     """Key order of the documents (COMPATIBILITY.md promises upstream's). The extra
     properties' order is left out: upstream's is the database's row order (no ORDER BY;
     ours sorts them by name), which upstream does not define."""
@@ -560,8 +506,7 @@ def test_known_bug_image_document_key_order(scenario):
         assert set(list(up)[: len(extra)]) == set(list(ours)[: len(extra)]) == set(extra), (up, ours)
         if up_keys != ours_keys:
             failures.append(f"{role}: upstream {up_keys}\n       ours     {ours_keys}")
-    if failures:
-        raise KnownBug("key order differs:\n" + "\n".join(failures))
+    assert not failures, "key order differs:\n" + "\n".join(failures)
 
 
 BASE_KEYS = {
@@ -590,7 +535,7 @@ LIST_QUERIES = [
     "/v2/images?size_min=4000",
 ]
 # Sorting on columns that hold NULLs (the image created with an empty body has no
-# name and no formats; queued images have no size): see BUG_NULL_SORT_POSTGRES.
+# name and no formats; queued images have no size); each engine puts NULL where it sorts it.
 NULLABLE_SORT_QUERIES = [
     "/v2/images?sort=name:asc,created_at:desc",
     "/v2/images?sort=name:desc",
@@ -600,12 +545,12 @@ NULLABLE_SORT_QUERIES = [
 ]
 
 
-def _compare_lists(sc: Scenario, queries: list[str], who: str) -> list[str]:
+def _compare_lists(sc: Scenario, queries: list[str], who: str, follow_next: bool = True) -> list[str]:
     headers = IDENTITIES[who]
     failures = []
     for q in queries:
         pages = 0
-        while q and pages < 5:
+        while q and pages < (5 if follow_next else 1):
             pages += 1
             (ws, w), (rs, r) = both_answers(sc, q, headers)
             if ws != rs:
@@ -637,13 +582,30 @@ def test_image_lists_identical(scenario, who):
 
 
 @pytest.mark.parametrize("who", ["owner-admin", "member-accepted"])
-def test_image_lists_sorted_on_nullable_columns(scenario, who, request):
+def test_image_lists_sorted_on_nullable_columns(scenario, who):
+    """NULL sorts where each engine puts it (last ascending on PostgreSQL, first on
+    MariaDB), as upstream's plain ORDER BY does.
+
+    Paging past a marker differs on PostgreSQL on purpose: upstream compares the
+    marker with NULL read as '' (or 0) while PostgreSQL sorts NULL last, so its later
+    pages silently skip the images whose sort value is NULL. Ours keeps the marker
+    condition consistent with the order and returns them; there only the first pages
+    are compared, and our walk must cover every image once."""
     sc = scenario
-    if sc.engine == "postgres":
-        request.applymarker(pytest.mark.xfail(strict=True, raises=KnownBug, reason=BUG_NULL_SORT_POSTGRES))
-    failures = _compare_lists(sc, NULLABLE_SORT_QUERIES, who)
-    if failures:
-        raise KnownBug("\n".join(failures))
+    paging_comparable = sc.engine != "postgres"
+    failures = _compare_lists(sc, NULLABLE_SORT_QUERIES, who, follow_next=paging_comparable)
+    assert not failures, "\n".join(failures)
+    if paging_comparable:
+        return
+    headers = IDENTITIES[who]
+    ours = (sc.reader if sc.reader.server.kind == "ours" else sc.writer).as_(headers)
+    whole = [i["id"] for i in ours.json("/v2/images?sort_key=name&sort_dir=asc")["images"]]
+    walked, q = [], "/v2/images?sort_key=name&sort_dir=asc&limit=2"
+    while q and len(walked) <= len(whole):
+        page = ours.json(q)
+        walked += [i["id"] for i in page["images"]]
+        q = page.get("next")
+    assert walked == whole, (walked, whole)
 
 
 def test_members_identical(scenario):
