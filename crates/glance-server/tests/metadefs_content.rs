@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::metadefs::{count, create_ns, put_json, NS};
+use common::metadefs::{as_loaded, count, create_ns, put_json, NS};
 use common::{assert_error, server};
 use serde_json::json;
 
@@ -224,6 +224,62 @@ async fn tags_crud() {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(s.get(&base).await.json(), json!({"tags": []}));
     assert_eq!(count(&s, "metadef_tags").await, 0);
+}
+
+/// Objects and tags the loader wrote have no `updated_at`: upstream leaves the key out
+/// until an update that changes something sets it. (Properties show no timestamps.)
+#[tokio::test]
+async fn loaded_content_shows_no_updated_at() {
+    let s = server().await;
+    create_ns(
+        &s,
+        json!({"namespace": "ns", "objects": [{"name": "o", "description": "d"}],
+               "tags": [{"name": "t"}, {"name": "u"}]}),
+    )
+    .await;
+    as_loaded(&s).await;
+    let object = s.get(&format!("{NS}/ns/objects/o")).await.json();
+    assert!(object["created_at"].is_string(), "{object}");
+    assert!(object.get("updated_at").is_none(), "{object}");
+    let objects = s.get(&format!("{NS}/ns/objects")).await.json();
+    assert!(
+        objects["objects"][0].get("updated_at").is_none(),
+        "{objects}"
+    );
+    let tag = s.get(&format!("{NS}/ns/tags/t")).await.json();
+    assert!(tag["created_at"].is_string(), "{tag}");
+    assert!(tag.get("updated_at").is_none(), "{tag}");
+
+    // Paging by updated_at past NULL values still reaches every tag.
+    let page = s
+        .get(&format!(
+            "{NS}/ns/tags?sort_key=updated_at&limit=1&marker=u"
+        ))
+        .await
+        .json();
+    assert_eq!(page, json!({"tags": [{"name": "t"}]}));
+
+    // The same name again changes nothing, so nothing is written.
+    let r = put_json(&s, &format!("{NS}/ns/tags/t"), json!({"name": "t"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let tag = s.get(&format!("{NS}/ns/tags/t")).await.json();
+    assert!(tag.get("updated_at").is_none(), "{tag}");
+
+    // Updates set it; the answer, as upstream's, keeps the value read before them.
+    let r = put_json(&s, &format!("{NS}/ns/tags/t"), json!({"name": "t2"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json().get("updated_at").is_none(), "{}", r.text());
+    let tag = s.get(&format!("{NS}/ns/tags/t2")).await.json();
+    assert!(tag["updated_at"].is_string(), "{tag}");
+    let body = json!({"name": "o", "description": "changed"});
+    let r = put_json(&s, &format!("{NS}/ns/objects/o"), body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["description"], "changed");
+    assert!(r.json().get("updated_at").is_none(), "{}", r.text());
+    let object = s.get(&format!("{NS}/ns/objects/o")).await.json();
+    assert!(object["updated_at"].is_string(), "{object}");
+    let shown = s.get(&format!("{NS}/ns")).await.json();
+    assert!(shown["objects"][0]["updated_at"].is_string(), "{shown}");
 }
 
 #[tokio::test]

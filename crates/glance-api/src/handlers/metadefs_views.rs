@@ -74,7 +74,7 @@ pub(crate) fn namespace_detail_json(d: &NamespaceDetail) -> Value {
         ("schema", Some(Value::String(NAMESPACE_SCHEMA.into()))),
         ("self", Some(Value::String(namespace_href(&ns.namespace)))),
         ("tags", tags),
-        ("updated_at", Some(iso(ns.updated_at))),
+        ("updated_at", ns.updated_at.map(iso)),
         ("visibility", Some(Value::String(ns.visibility.clone()))),
     ])
 }
@@ -120,12 +120,17 @@ pub(crate) fn object_json(namespace: &str, o: &MetadefObject) -> Value {
     ])
 }
 
-/// A tag or a resource type: a name and its timestamps.
-fn stored_name_json(name: &str, created_at: NaiveDateTime, updated_at: NaiveDateTime) -> Value {
+/// A tag or a resource type: a name and its timestamps (`updated_at` left out while
+/// the column is NULL, as for every metadef).
+fn stored_name_json(
+    name: &str,
+    created_at: NaiveDateTime,
+    updated_at: Option<NaiveDateTime>,
+) -> Value {
     object(vec![
         ("created_at", Some(iso(created_at))),
         ("name", Some(Value::String(name.to_string()))),
-        ("updated_at", Some(iso(updated_at))),
+        ("updated_at", updated_at.map(iso)),
     ])
 }
 

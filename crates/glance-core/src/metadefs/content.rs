@@ -123,7 +123,9 @@ impl Glance {
     }
 
     /// Replaces item `name` (a rename included) from a request `body` that gives the
-    /// column `values`.
+    /// column `values`. The row comes back with the `updated_at` it had before: upstream
+    /// answers with the item as it read it, the new values applied, its timestamps not
+    /// reread.
     pub(crate) async fn update_content(
         &self,
         ctx: &RequestContext,
@@ -138,12 +140,16 @@ impl Glance {
             .content_namespace(ctx, rules, namespace, rules.modify_rule)
             .await?;
         let current = self.stored_content(rules, &ns, name).await?;
-        or_conflict(
+        let row = or_conflict(
             self.db
                 .update_metadef_content(rules.kind, ns.id, current.id, values)
                 .await,
             || rules.duplicate(&values.name, namespace, true),
-        )
+        )?;
+        Ok(ContentRow {
+            updated_at: current.updated_at,
+            ..row
+        })
     }
 
     /// `DELETE .../objects/{name}`, `.../properties/{name}` or `.../tags/{name}`.

@@ -41,7 +41,8 @@ pub struct NamespaceDetail {
     pub tags: Option<Vec<String>>,
 }
 
-/// A resource type association; timestamps are None when it only echoes a request.
+/// A resource type association; timestamps are None when it only echoes a request,
+/// `updated_at` also when the loader wrote it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Association {
     pub name: String,
@@ -58,7 +59,7 @@ impl From<AssociationRow> for Association {
             prefix: r.prefix,
             properties_target: r.properties_target,
             created_at: Some(r.created_at),
-            updated_at: Some(r.updated_at),
+            updated_at: r.updated_at,
         }
     }
 }
@@ -75,7 +76,8 @@ impl From<AssociationValues> for Association {
     }
 }
 
-/// A metadef object; timestamps are None when it only echoes a request.
+/// A metadef object; timestamps are None when it only echoes a request, `updated_at`
+/// also when the loader wrote it and nothing has updated it since.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadefObject {
     pub name: String,
@@ -86,12 +88,12 @@ pub struct MetadefObject {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// A tag as stored.
+/// A tag as stored (`updated_at` is None when the loader wrote it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadefTag {
     pub name: String,
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 /// How a controller words a namespace it cannot find. Upstream's controllers differ:

@@ -272,7 +272,7 @@ impl Glance {
             .permitted_namespace(ctx, name, Missing::Rephrase, "modify_metadef_namespace")
             .await?;
         let values = namespace_values(ctx, &body);
-        or_conflict(
+        let row = or_conflict(
             self.db.update_metadef_namespace(ns.id, &values).await,
             || {
                 CoreError::Conflict(format!(
@@ -281,7 +281,13 @@ impl Glance {
                     values.namespace
                 ))
             },
-        )
+        )?;
+        // Upstream answers with the namespace as it read it, the new values applied:
+        // the `updated_at` from before this update (absent on a loaded one).
+        Ok(NamespaceRow {
+            updated_at: ns.updated_at,
+            ..row
+        })
     }
 
     pub async fn delete_metadef_namespace(

@@ -74,7 +74,7 @@ pub(crate) fn object_from_row(row: &ContentRow) -> MetadefObject {
         ),
         properties: Some(properties),
         created_at: Some(row.created_at),
-        updated_at: Some(row.updated_at),
+        updated_at: row.updated_at,
     }
 }
 
@@ -113,7 +113,7 @@ impl Glance {
         // Upstream answers with the object it built from the request.
         Ok(MetadefObject {
             created_at: Some(row.created_at),
-            updated_at: Some(row.updated_at),
+            updated_at: row.updated_at,
             ..object
         })
     }

@@ -53,7 +53,8 @@ pub struct ContentRow {
     /// Objects and properties: the JSON text of the schema.
     pub json_schema: Option<String>,
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    /// NULL on a loaded row until an update (see [`super::NamespaceRow`]).
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 /// The writable columns of an object, property or tag.
@@ -89,7 +90,6 @@ impl ContentValues {
 }
 
 fn content_from_row(row: &DbRow, kind: ContentKind) -> Result<ContentRow, DbError> {
-    let created_at = created(row, kind.table())?;
     Ok(ContentRow {
         id: row
             .int("id")
@@ -98,8 +98,8 @@ fn content_from_row(row: &DbRow, kind: ContentKind) -> Result<ContentRow, DbErro
         description: row.text("description"),
         required: row.text("required"),
         json_schema: row.text("json_schema"),
-        created_at,
-        updated_at: row.time("updated_at").unwrap_or(created_at),
+        created_at: created(row, kind.table())?,
+        updated_at: row.time("updated_at"),
     })
 }
 
@@ -121,6 +121,30 @@ impl Default for ContentPage {
             marker: None,
             limit: None,
         }
+    }
+}
+
+/// Whether `row` already holds `values`. Schemas compare as JSON values, as
+/// upstream's ORM compares the dicts it decoded, not as text (the loader's layout
+/// differs from ours).
+fn holds(kind: ContentKind, row: &ContentRow, values: &ContentValues) -> bool {
+    row.name == values.name
+        && kind
+            .extra()
+            .iter()
+            .all(|column| match (*column, values.value(column)) {
+                ("description", new) => SqlValue::from(row.description.clone()) == new,
+                ("required", new) => SqlValue::from(row.required.clone()) == new,
+                (_, SqlValue::Text(new)) => same_json(row.json_schema.as_deref(), &new),
+                _ => false,
+            })
+}
+
+fn same_json(stored: Option<&str>, new: &str) -> bool {
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+    match (stored.and_then(parse), parse(new)) {
+        (Some(a), Some(b)) => a == b,
+        _ => stored == Some(new),
     }
 }
 
@@ -251,7 +275,9 @@ impl Db {
         Ok(row)
     }
 
-    /// Replaces the columns of row `id` (a rename included).
+    /// Replaces the columns of row `id` (a rename included). When they already hold
+    /// `values` nothing is written, so `updated_at` keeps its value (NULL included):
+    /// upstream's ORM emits no UPDATE for an object whose attributes did not change.
     pub async fn update_metadef_content(
         &self,
         kind: ContentKind,
@@ -260,6 +286,18 @@ impl Db {
         values: &ContentValues,
     ) -> Result<ContentRow, DbError> {
         let mut tx = self.begin_write().await?;
+        let mut q = select_in(kind, namespace_id);
+        q.push(" AND id = ").bind(id);
+        let current = tx
+            .fetch(&q)
+            .await?
+            .first()
+            .map(|r| content_from_row(r, kind))
+            .transpose()?;
+        if let Some(current) = current.filter(|c| holds(kind, c, values)) {
+            tx.commit().await?;
+            return Ok(current);
+        }
         let mut q = SqlBuf::new(&format!("UPDATE {} SET name = ", kind.table()));
         q.bind(values.name.as_str());
         for c in kind.extra() {

@@ -32,7 +32,9 @@ pub struct NamespaceRow {
     pub protected: bool,
     pub owner: String,
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    /// NULL on a row `glance-manage db load_metadefs` wrote, until an update changes
+    /// it; upstream leaves the key out of its documents while it is.
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 /// The writable attributes of a namespace.
@@ -52,7 +54,6 @@ fn created(row: &DbRow, table: &str) -> Result<NaiveDateTime, DbError> {
 }
 
 fn namespace_from_row(row: &DbRow) -> Result<NamespaceRow, DbError> {
-    let created_at = created(row, "metadef_namespaces")?;
     Ok(NamespaceRow {
         id: row
             .int("id")
@@ -63,14 +64,17 @@ fn namespace_from_row(row: &DbRow) -> Result<NamespaceRow, DbError> {
         visibility: row.text("visibility").unwrap_or_else(|| "private".into()),
         protected: row.boolean("protected"),
         owner: row.text("owner").unwrap_or_default(),
-        created_at,
-        updated_at: row.time("updated_at").unwrap_or(created_at),
+        created_at: created(row, "metadef_namespaces")?,
+        updated_at: row.time("updated_at"),
     })
 }
 
 /// One page of a metadef list, as upstream pages: ordered by (`sort_key`, created_at,
 /// id), all in one direction, starting after the `marker` row (whose column values
-/// `marker_value` gives), at most `limit` rows.
+/// `marker_value` gives), at most `limit` rows. A NULL marker value (a loaded row's
+/// `updated_at`, a namespace without a description) cannot be compared, so oslo.db's
+/// `paginate_query`, which upstream pages with, leaves that column out of the
+/// condition; so does this (the id, never NULL, still orders the page).
 pub(crate) fn push_page<M>(
     q: &mut SqlBuf,
     sort_key: &str,
@@ -90,21 +94,22 @@ pub(crate) fn push_page<M>(
         SortDir::Desc => (" < ", " DESC"),
     };
     if let Some(marker) = marker {
+        let values: Vec<SqlValue> = keys.iter().map(|k| marker_value(marker, k)).collect();
         q.push(" AND (");
-        for i in 0..keys.len() {
-            if i > 0 {
+        let mut first = true;
+        for i in (0..keys.len()).filter(|i| values[*i] != SqlValue::Null) {
+            if !first {
                 q.push(" OR ");
             }
+            first = false;
             q.push("(");
-            for k in &keys[..i] {
-                q.push(k)
+            for j in (0..i).filter(|j| values[*j] != SqlValue::Null) {
+                q.push(keys[j])
                     .push(" = ")
-                    .bind(marker_value(marker, k))
+                    .bind(values[j].clone())
                     .push(" AND ");
             }
-            q.push(keys[i])
-                .push(cmp)
-                .bind(marker_value(marker, keys[i]));
+            q.push(keys[i]).push(cmp).bind(values[i].clone());
             q.push(")");
         }
         q.push(")");

@@ -56,6 +56,16 @@ fn select_named(name: &str) -> SqlBuf {
     q
 }
 
+/// Whether namespace `row` already has the attributes `values`.
+fn holds(row: &NamespaceRow, values: &NamespaceValues) -> bool {
+    row.namespace == values.namespace
+        && row.display_name == values.display_name
+        && row.description == values.description
+        && row.visibility == values.visibility
+        && row.protected == values.protected
+        && row.owner == values.owner
+}
+
 fn marker_value(row: &NamespaceRow, column: &str) -> SqlValue {
     match column {
         "id" => row.id.into(),
@@ -166,13 +176,29 @@ impl Db {
         Ok(row)
     }
 
-    /// Replaces the attributes of namespace `id`.
+    /// Replaces the attributes of namespace `id`. When it already has `values`
+    /// nothing is written, so `updated_at` keeps its value (NULL included), as
+    /// upstream's ORM emits no UPDATE then.
     pub async fn update_metadef_namespace(
         &self,
         id: i64,
         values: &NamespaceValues,
     ) -> Result<NamespaceRow, DbError> {
         let mut tx = self.begin_write().await?;
+        let mut q = SqlBuf::new(&format!(
+            "SELECT {COLUMNS} FROM metadef_namespaces WHERE id = "
+        ));
+        q.bind(id);
+        let current = tx
+            .fetch(&q)
+            .await?
+            .first()
+            .map(namespace_from_row)
+            .transpose()?;
+        if let Some(current) = current.filter(|c| holds(c, values)) {
+            tx.commit().await?;
+            return Ok(current);
+        }
         let mut q = SqlBuf::new("UPDATE metadef_namespaces SET namespace = ");
         q.bind(values.namespace.as_str())
             .push(", display_name = ")

@@ -14,7 +14,8 @@ pub struct ResourceTypeRow {
     pub name: String,
     pub protected: bool,
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    /// NULL when the loader wrote the row (see [`super::NamespaceRow`]).
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 /// A resource type as associated with one namespace.
@@ -24,7 +25,8 @@ pub struct AssociationRow {
     pub prefix: Option<String>,
     pub properties_target: Option<String>,
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    /// NULL when the loader wrote the row (see [`super::NamespaceRow`]).
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 /// A new association (the resource type is created when it does not exist yet).
@@ -61,13 +63,12 @@ pub(crate) async fn seed_resource_types(tx: &mut WriteTx) -> Result<(), DbError>
 }
 
 fn association_from_row(row: &DbRow) -> Result<AssociationRow, DbError> {
-    let created_at = created(row, "metadef_namespace_resource_types")?;
     Ok(AssociationRow {
         name: row.text("name").unwrap_or_default(),
         prefix: row.text("prefix"),
         properties_target: row.text("properties_target"),
-        created_at,
-        updated_at: row.time("updated_at").unwrap_or(created_at),
+        created_at: created(row, "metadef_namespace_resource_types")?,
+        updated_at: row.time("updated_at"),
     })
 }
 
@@ -132,12 +133,11 @@ impl Db {
             .await?
             .iter()
             .map(|row| {
-                let created_at = created(row, "metadef_resource_types")?;
                 Ok(ResourceTypeRow {
                     name: row.text("name").unwrap_or_default(),
                     protected: row.boolean("protected"),
-                    created_at,
-                    updated_at: row.time("updated_at").unwrap_or(created_at),
+                    created_at: created(row, "metadef_resource_types")?,
+                    updated_at: row.time("updated_at"),
                 })
             })
             .collect()

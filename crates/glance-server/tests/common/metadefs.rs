@@ -20,6 +20,22 @@ pub async fn count(s: &TestServer, table: &str) -> i64 {
     rows[0].int("n").unwrap()
 }
 
+/// Empties `updated_at` in every metadef table, as `glance-manage db load_metadefs`
+/// leaves the rows it writes (upstream's and ours).
+pub async fn as_loaded(s: &TestServer) {
+    for table in [
+        "metadef_namespaces",
+        "metadef_objects",
+        "metadef_properties",
+        "metadef_tags",
+        "metadef_resource_types",
+        "metadef_namespace_resource_types",
+    ] {
+        let q = SqlBuf::new(&format!("UPDATE {table} SET updated_at = NULL"));
+        s.state.glance.db.raw_execute(&q).await.unwrap();
+    }
+}
+
 pub async fn put_json(s: &TestServer, uri: &str, body: Value) -> TestResponse {
     s.request(
         Method::PUT,
