@@ -399,7 +399,40 @@ fn column_names<R: sqlx::Row>(row: &R) -> Arc<[String]> {
 
 #[cfg(test)]
 mod tests {
-    use super::Engine;
+    use super::{Db, Engine, PoolSettings};
+    use crate::DbError;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn deadlocks_are_retried_and_other_errors_are_not() {
+        let db = Db::connect("sqlite://", &PoolSettings::default())
+            .await
+            .unwrap();
+        let tries = AtomicU32::new(0);
+        let won = db
+            .retry_deadlocks(|| async {
+                match tries.fetch_add(1, Ordering::SeqCst) {
+                    0 | 1 => Err(DbError::Deadlock("40P01".into())),
+                    _ => Ok("written"),
+                }
+            })
+            .await;
+        assert_eq!((won.unwrap(), tries.load(Ordering::SeqCst)), ("written", 3));
+
+        let tries = AtomicU32::new(0);
+        let failed: Result<(), _> = db
+            .retry_deadlocks(|| async {
+                tries.fetch_add(1, Ordering::SeqCst);
+                Err(DbError::Duplicate)
+            })
+            .await;
+        assert!(matches!(failed, Err(DbError::Duplicate)));
+        assert_eq!(
+            tries.load(Ordering::SeqCst),
+            1,
+            "only deadlocks are run again"
+        );
+    }
 
     #[test]
     fn engines_by_url() {
