@@ -530,3 +530,61 @@ on_every_engine!(
     matched_rows_and_text,
     a_foreign_schema_version_is_refused,
 );
+
+/// A write that ends without committing (a tag that is already there, after the
+/// image row was touched; an insert that hits a duplicate key) must release its row locks at once, not when its
+/// pooled connection is next used: another node's write of the image goes through.
+async fn abandoned_writes_release_their_locks(engine: Engine) {
+    let Some(t) = common::migrated(engine).await else {
+        return;
+    };
+    let id = "55555555-5555-5555-5555-555555555555";
+    t.db.create_image(&image(id, "p1", 5)).await.unwrap();
+    assert!(matches!(
+        t.db.add_tag(id, "a", None).await.unwrap(),
+        TagAdded::AlreadyPresent
+    ));
+    // A second create with an id in use fails on the key, inside its transaction.
+    let bare_id = "66666666-6666-6666-6666-666666666666";
+    let mut bare = image(bare_id, "p1", 6);
+    bare.properties.clear();
+    bare.tags.clear();
+    t.db.create_image(&bare).await.unwrap();
+    assert!(matches!(
+        t.db.create_image(&bare).await,
+        Err(glance_db::DbError::Duplicate)
+    ));
+    // Another pool, as another API node, with a short lock wait.
+    let settings = glance_db::PoolSettings {
+        pool_size: 1,
+        max_overflow: 0,
+        connect_retries: 0,
+        ..glance_db::PoolSettings::default()
+    };
+    let other = Db::connect(&t.url, &settings).await.unwrap();
+    let wait = match engine {
+        Engine::Postgres => "SET lock_timeout = '5s'",
+        _ => "SET SESSION innodb_lock_wait_timeout = 5",
+    };
+    other.raw_execute(&SqlBuf::new(wait)).await.unwrap();
+    let mut q = SqlBuf::new("UPDATE images SET name = 'renamed' WHERE id = ");
+    q.bind(id);
+    let updated = other.raw_execute(&q).await;
+    assert_eq!(updated.unwrap(), 1, "the row locks were released");
+    let mut q = SqlBuf::new("DELETE FROM images WHERE id = ");
+    q.bind(bare_id);
+    let deleted = other.raw_execute(&q).await;
+    assert_eq!(deleted.unwrap(), 1, "the key lock was released");
+    other.close().await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn abandoned_writes_release_their_locks_postgres() {
+    abandoned_writes_release_their_locks(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn abandoned_writes_release_their_locks_mysql() {
+    abandoned_writes_release_their_locks(Engine::MySql).await;
+}

@@ -22,8 +22,22 @@ fn database_url(server: &TestServer) -> String {
 }
 
 /// Runs glance-manage with a config file naming `url` (retries off, so an
-/// unreachable server fails at once).
-fn manage(dir: &Path, url: &str, args: &[&str]) -> Output {
+/// unreachable server fails at once). The child is waited for off the test's
+/// runtime thread: the in-process server's pool must stay free to finish its own
+/// work meanwhile (a dropped transaction's rollback runs on that thread, and the
+/// child may wait for that transaction's locks).
+async fn manage(dir: &Path, url: &str, args: &[&str]) -> Output {
+    let (dir, url) = (dir.to_path_buf(), url.to_string());
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        manage_blocking(&dir, &url, &args)
+    })
+    .await
+    .expect("glance-manage waiter")
+}
+
+fn manage_blocking(dir: &Path, url: &str, args: &[&str]) -> Output {
     let conf = dir.join("glance-manage-test.conf");
     std::fs::write(
         &conf,
@@ -102,7 +116,7 @@ async fn sync_version_and_check_on_an_empty_database() {
             (d.url.clone(), Some(d))
         }
     };
-    let version = manage(dir.path(), &url, &["db", "version"]);
+    let version = manage(dir.path(), &url, &["db", "version"]).await;
     assert!(version.status.success(), "{}", stderr(&version));
     assert!(
         stdout(&version).contains("not under migration control"),
@@ -110,19 +124,19 @@ async fn sync_version_and_check_on_an_empty_database() {
         stdout(&version)
     );
 
-    let check = manage(dir.path(), &url, &["db", "check"]);
+    let check = manage(dir.path(), &url, &["db", "check"]).await;
     assert_eq!(check.status.code(), Some(3), "{}", stderr(&check));
     assert!(stdout(&check).contains("glance-manage db expand"));
 
-    let sync = manage(dir.path(), &url, &["db", "sync"]);
+    let sync = manage(dir.path(), &url, &["db", "sync"]).await;
     assert!(sync.status.success(), "{}", stderr(&sync));
     assert_eq!(stdout(&sync), "Database is synced successfully.\n");
 
     for args in [&["db", "version"][..], &["db_version"][..]] {
-        let version = manage(dir.path(), &url, args);
+        let version = manage(dir.path(), &url, args).await;
         assert_eq!(stdout(&version), format!("{SCHEMA_VERSION}\n"), "{args:?}");
     }
-    let check = manage(dir.path(), &url, &["db", "check"]);
+    let check = manage(dir.path(), &url, &["db", "check"]).await;
     assert_eq!(check.status.code(), Some(0));
     assert_eq!(
         stdout(&check),
@@ -133,7 +147,7 @@ async fn sync_version_and_check_on_an_empty_database() {
         &["db_sync"][..],
         &["db", "upgrade"][..],
     ] {
-        let again = manage(dir.path(), &url, args);
+        let again = manage(dir.path(), &url, args).await;
         assert!(again.status.success(), "{args:?}: {}", stderr(&again));
         assert_eq!(
             stdout(&again),
@@ -159,11 +173,12 @@ async fn an_older_revision_is_refused_with_the_way_forward() {
         s.dir.path(),
         &url,
         &["db", "version_control", "--version", "nosuch"],
-    );
+    )
+    .await;
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("Can't locate revision identified by 'nosuch'"));
     assert_eq!(
-        stdout(&manage(s.dir.path(), &url, &["db", "version"])),
+        stdout(&manage(s.dir.path(), &url, &["db", "version"]).await),
         format!("{SCHEMA_VERSION}\n"),
         "a refused stamp changes nothing"
     );
@@ -172,13 +187,14 @@ async fn an_older_revision_is_refused_with_the_way_forward() {
         s.dir.path(),
         &url,
         &["db", "version_control", "--version", "zed_contract01"],
-    );
+    )
+    .await;
     assert!(stamp.status.success(), "{}", stderr(&stamp));
     assert_eq!(
         stdout(&stamp),
         "Placed database under migration control at revision: zed_contract01\n"
     );
-    let sync = manage(s.dir.path(), &url, &["db", "sync"]);
+    let sync = manage(s.dir.path(), &url, &["db", "sync"]).await;
     assert_eq!(sync.status.code(), Some(1));
     assert!(
         stderr(&sync).contains("at revision zed_contract01"),
@@ -186,7 +202,10 @@ async fn an_older_revision_is_refused_with_the_way_forward() {
         stderr(&sync)
     );
     assert_eq!(
-        manage(s.dir.path(), &url, &["db", "check"]).status.code(),
+        manage(s.dir.path(), &url, &["db", "check"])
+            .await
+            .status
+            .code(),
         Some(3)
     );
     // The API server refuses it too, naming both versions.
@@ -234,7 +253,8 @@ async fn purge_keeps_image_rows_so_ids_are_never_reused() {
         s.dir.path(),
         &url,
         &["db", "purge", "--age_in_days", "30", "--max_rows", "1"],
-    );
+    )
+    .await;
     assert!(one.status.success(), "{}", stderr(&one));
     assert!(
         stderr(&one).contains("Deleted 1 row(s) from table image_properties"),
@@ -247,7 +267,8 @@ async fn purge_keeps_image_rows_so_ids_are_never_reused() {
         s.dir.path(),
         &url,
         &["db", "purge", "--age_in_days", "30", "--max_rows", "-1"],
-    );
+    )
+    .await;
     assert!(all.status.success(), "{}", stderr(&all));
     for (id, left) in [(&ids[0], 0), (&ids[1], 0), (&ids[2], 4), (&live_id, 2)] {
         let mut q = SqlBuf::new("SELECT (SELECT COUNT(*) FROM image_properties WHERE image_id = ");
@@ -280,7 +301,8 @@ async fn purge_keeps_image_rows_so_ids_are_never_reused() {
         s.dir.path(),
         &url,
         &["db", "purge_images_table", "--age_in_days", "30"],
-    );
+    )
+    .await;
     assert!(purge.status.success(), "{}", stderr(&purge));
     assert_eq!(count(&db, images, &ids[0]).await, 0);
     assert_eq!(count(&db, images, &ids[2]).await, 1);
@@ -323,7 +345,7 @@ async fn bad_purge_arguments_are_refused_and_delete_nothing() {
         for command in ["purge", "purge_images_table"] {
             let mut all = vec!["db", command];
             all.extend_from_slice(args);
-            let out = manage(s.dir.path(), &url, &all);
+            let out = manage(s.dir.path(), &url, &all).await;
             assert_eq!(out.status.code(), Some(1), "{all:?}");
             assert!(stderr(&out).contains(message), "{all:?}: {}", stderr(&out));
         }
@@ -345,7 +367,7 @@ async fn an_unreachable_database_is_a_clear_error_without_the_password() {
         "postgresql://glance:s3cret@127.0.0.1:9/glance",
         "mysql+pymysql://glance:s3cret@127.0.0.1:9/glance",
     ] {
-        let out = manage(dir.path(), url, &["db", "version"]);
+        let out = manage(dir.path(), url, &["db", "version"]).await;
         assert_eq!(out.status.code(), Some(1));
         let err = stderr(&out);
         assert!(err.contains("connecting to the database"), "{err}");

@@ -103,14 +103,19 @@ impl Bed {
         Bed { server, config }
     }
 
+    /// Runs glance-manage and waits for it. `block_in_place` hands this worker's
+    /// other tasks to the second one meanwhile: the in-process server's pool must
+    /// stay able to finish its own work (a rollback, say) while the child waits.
     fn manage(&self, args: &[&str]) -> Run {
-        let output = Command::new(MANAGE)
-            .arg("--config-file")
-            .arg(&self.config)
-            .args(args)
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap();
+        let output = tokio::task::block_in_place(|| {
+            Command::new(MANAGE)
+                .arg("--config-file")
+                .arg(&self.config)
+                .args(args)
+                .env_remove("RUST_LOG")
+                .output()
+        })
+        .unwrap();
         Run {
             code: output.status.code(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -224,7 +229,7 @@ fn edit(dir: &Path, name: &str, change: impl FnOnce(&mut Value)) {
     std::fs::write(&file, serde_json::to_string_pretty(&v).unwrap()).unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loads_every_upstream_file_and_the_api_serves_them() {
     let bed = Bed::new().await;
     let files = upstream_files();
@@ -296,7 +301,7 @@ async fn loads_every_upstream_file_and_the_api_serves_them() {
     assert_eq!(bed.snapshot().await, before);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merge_prefer_new_and_overwrite() {
     let bed = Bed::new().await;
     let file = "compute-hypervisor.json";
@@ -351,7 +356,7 @@ async fn merge_prefer_new_and_overwrite() {
     assert_eq!(bed.namespace_names().await.len(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_options_and_bad_paths_load_nothing() {
     let bed = Bed::new().await;
     let dir = upstream_metadefs();
@@ -405,7 +410,7 @@ async fn refused_options_and_bad_paths_load_nothing() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unload_empties_the_metadef_tables() {
     let bed = Bed::new().await;
     bed.load(&upstream_metadefs(), &[]);
@@ -418,7 +423,7 @@ async fn unload_empties_the_metadef_tables() {
     assert_eq!(r.json()["namespaces"], serde_json::json!([]));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_load_gives_the_same_namespaces() {
     let first = Bed::new().await;
     let files = upstream_files();
