@@ -1,6 +1,8 @@
 //! Image data stores: one streaming interface, one hashing pipeline shared by every
 //! driver, and the drivers themselves (the filesystem driver for now).
 
+#[cfg(feature = "testing")]
+pub mod behaviour;
 mod driver;
 mod error;
 pub mod filesystem;

@@ -4,9 +4,36 @@
 mod common;
 
 use bytes::Bytes;
-use common::{entries, pattern, read_all, store, IMAGE_ID};
+use common::{entries, pattern, store, IMAGE_ID};
 use futures_util::StreamExt;
-use glance_store::{ByteRange, Store, StoreError};
+use glance_store::{Store, StoreError};
+
+/// The filesystem seen as a server: every entry of the data directory, upload
+/// temp files included.
+struct Filesystem {
+    store: glance_store::FilesystemStore,
+    dir: tempfile::TempDir,
+}
+
+#[async_trait::async_trait]
+impl glance_store::behaviour::Backend for Filesystem {
+    fn store(&self) -> &dyn Store {
+        &self.store
+    }
+    async fn objects(&self) -> Vec<String> {
+        entries(self.dir.path())
+    }
+}
+
+#[tokio::test]
+async fn passes_the_driver_behaviour_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Filesystem {
+        store: store(dir.path()),
+        dir,
+    };
+    glance_store::behaviour::run_all(&backend).await;
+}
 
 #[tokio::test]
 async fn location_is_upstream_shaped() {
@@ -26,141 +53,6 @@ async fn location_is_upstream_shaped() {
     assert!(s.owns(&location.replacen("file://", "filesystem://", 1)));
     assert!(!s.owns("file:///etc/passwd"));
     assert!(!s.owns("swift+config://ref1/glance/x"));
-}
-
-#[tokio::test]
-async fn writer_round_trip_and_delete() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-    let data = pattern(3 * 1024 * 1024 + 17);
-    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
-    for c in data.chunks(65536) {
-        w.write(Bytes::copy_from_slice(c)).await.unwrap();
-    }
-    let location = w.commit().await.unwrap();
-    assert_eq!(entries(dir.path()), vec![IMAGE_ID.to_string()]);
-    assert_eq!(s.size(&location).await.unwrap(), data.len() as u64);
-    let reader = s.open(&location, None).await.unwrap();
-    assert_eq!(reader.total_size, data.len() as u64);
-    assert_eq!(read_all(reader).await, data);
-
-    s.delete(&location).await.unwrap();
-    assert!(entries(dir.path()).is_empty());
-    assert!(matches!(
-        s.delete(&location).await,
-        Err(StoreError::NotFound(_))
-    ));
-}
-
-#[tokio::test]
-async fn ranged_reads() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-    // Longer than one read chunk so ranges cross chunk boundaries.
-    let data = pattern(2 * 1024 * 1024 + 5);
-    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
-    w.write(Bytes::from(data.clone())).await.unwrap();
-    let location = w.commit().await.unwrap();
-    let last = data.len() as u64 - 1;
-    for (start, end) in [
-        (0, 99),
-        (1_000_000, 1_100_000),
-        (last - 10, last),
-        (12_345, 12_345),
-        (0, last),
-    ] {
-        let reader = s
-            .open(&location, Some(ByteRange { start, end }))
-            .await
-            .unwrap();
-        assert_eq!(reader.total_size, data.len() as u64);
-        let got = read_all(reader).await;
-        assert_eq!(
-            got,
-            &data[start as usize..=end as usize],
-            "range {start}-{end}"
-        );
-    }
-    for (start, end) in [(0, last + 1), (last + 1, last + 1), (5, 4)] {
-        let bad = s.open(&location, Some(ByteRange { start, end })).await;
-        assert!(matches!(bad, Err(StoreError::Io(_))), "range {start}-{end}");
-    }
-}
-
-#[tokio::test]
-async fn missing_object_is_not_found() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-    let location = s.location_for(IMAGE_ID);
-    assert!(matches!(
-        s.open(&location, None).await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(matches!(
-        s.size(&location).await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(matches!(
-        s.delete(&location).await,
-        Err(StoreError::NotFound(_))
-    ));
-}
-
-#[tokio::test]
-async fn abort_and_drop_leave_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-
-    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
-    w.write(Bytes::from(pattern(5 * 1024 * 1024)))
-        .await
-        .unwrap();
-    assert_eq!(
-        entries(dir.path()).len(),
-        1,
-        "the temp file exists while writing"
-    );
-    w.abort().await;
-    assert!(entries(dir.path()).is_empty());
-
-    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
-    w.write(Bytes::from(pattern(5 * 1024 * 1024)))
-        .await
-        .unwrap();
-    drop(w);
-    assert!(entries(dir.path()).is_empty());
-
-    // A fresh upload of the same id still works after both.
-    let w = s.begin_upload(IMAGE_ID).await.unwrap();
-    w.commit().await.unwrap();
-    assert_eq!(entries(dir.path()), vec![IMAGE_ID.to_string()]);
-}
-
-#[tokio::test]
-async fn duplicate_is_refused_and_cleaned() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-    let mut first = s.begin_upload(IMAGE_ID).await.unwrap();
-    let mut second = s.begin_upload(IMAGE_ID).await.unwrap();
-    first.write(Bytes::from_static(b"first")).await.unwrap();
-    second.write(Bytes::from_static(b"second")).await.unwrap();
-    let location = first.commit().await.unwrap();
-    // The race is settled at commit: the loser gets Duplicate and leaves no temp file.
-    assert!(matches!(
-        second.commit().await,
-        Err(StoreError::Duplicate(_))
-    ));
-    assert_eq!(entries(dir.path()), vec![IMAGE_ID.to_string()]);
-    assert_eq!(
-        read_all(s.open(&location, None).await.unwrap()).await,
-        b"first"
-    );
-    // Once the object exists, a new upload is refused up front.
-    assert!(matches!(
-        s.begin_upload(IMAGE_ID).await,
-        Err(StoreError::Duplicate(_))
-    ));
-    assert_eq!(entries(dir.path()), vec![IMAGE_ID.to_string()]);
 }
 
 #[tokio::test]
