@@ -5,6 +5,51 @@
 //! SQLite runs through rusqlite on the blocking pool (decision 7); PostgreSQL and
 //! MySQL/MariaDB through sqlx's drivers for those engines (decision 11).
 
+/// `execute` and `fetch` for an sqlx engine module, which provides `query(&SqlBuf)`
+/// (binding in its own dialect), `Kind::of(type_info)` (how to decode a column)
+/// and `decode_row`. The two engines differ only in those; this is the rest.
+macro_rules! sqlx_execute_and_fetch {
+    ($database:ty) => {
+        pub(super) async fn execute<'c, E>(executor: E, q: &SqlBuf) -> Result<u64, DbError>
+        where
+            E: sqlx::Executor<'c, Database = $database>,
+        {
+            tracing::trace!(target: "glance_db::sql", sql = %q.text, "statement");
+            let done = if q.binds.is_empty() {
+                // Schema statements go through the simple (text) protocol, unprepared:
+                // not every one of them can be prepared.
+                sqlx::raw_sql(sqlx::AssertSqlSafe(q.text.clone()))
+                    .execute(executor)
+                    .await?
+            } else {
+                query(q).execute(executor).await?
+            };
+            Ok(done.rows_affected())
+        }
+
+        pub(super) async fn fetch<'c, E>(executor: E, q: &SqlBuf) -> Result<Vec<DbRow>, DbError>
+        where
+            E: sqlx::Executor<'c, Database = $database>,
+        {
+            use sqlx::{Column, Row};
+            tracing::trace!(target: "glance_db::sql", sql = %q.text, "statement");
+            let rows = query(q).fetch_all(executor).await?;
+            let Some(first) = rows.first() else {
+                return Ok(Vec::new());
+            };
+            let columns = super::column_names(first);
+            let kinds: Vec<Kind> = first
+                .columns()
+                .iter()
+                .map(|c| Kind::of(c.type_info()))
+                .collect();
+            rows.iter()
+                .map(|row| decode_row(row, &columns, &kinds))
+                .collect()
+        }
+    };
+}
+
 mod mysql;
 mod postgres;
 mod sqlite;

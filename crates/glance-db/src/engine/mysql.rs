@@ -11,10 +11,10 @@ use sqlx::mysql::{
     MySqlArguments, MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow, MySqlTypeInfo,
     MySqlValueRef,
 };
-use sqlx::{AssertSqlSafe, Column, Decode, Executor, MySql, Row, TypeInfo};
+use sqlx::{AssertSqlSafe, Decode, Executor, MySql, Row, TypeInfo};
 
 use super::url::UrlParts;
-use super::{column_names, DbRow, PoolSettings};
+use super::{DbRow, PoolSettings};
 use crate::sql::{SqlBuf, SqlValue};
 use crate::DbError;
 
@@ -73,41 +73,7 @@ pub(super) async fn connect(url: &str, settings: &PoolSettings) -> Result<MySqlP
     Ok(pool)
 }
 
-pub(super) async fn execute<'c, E>(executor: E, q: &SqlBuf) -> Result<u64, DbError>
-where
-    E: Executor<'c, Database = MySql>,
-{
-    tracing::trace!(target: "glance_db::sql", sql = %q.text, "statement");
-    let done = if q.binds.is_empty() {
-        // Schema statements go through the text protocol: not every one can be prepared.
-        sqlx::raw_sql(AssertSqlSafe(q.text.clone()))
-            .execute(executor)
-            .await?
-    } else {
-        query(q).execute(executor).await?
-    };
-    Ok(done.rows_affected())
-}
-
-pub(super) async fn fetch<'c, E>(executor: E, q: &SqlBuf) -> Result<Vec<DbRow>, DbError>
-where
-    E: Executor<'c, Database = MySql>,
-{
-    tracing::trace!(target: "glance_db::sql", sql = %q.text, "statement");
-    let rows = query(q).fetch_all(executor).await?;
-    let Some(first) = rows.first() else {
-        return Ok(Vec::new());
-    };
-    let columns = column_names(first);
-    let kinds: Vec<Kind> = first
-        .columns()
-        .iter()
-        .map(|c| Kind::of(c.type_info()))
-        .collect();
-    rows.iter()
-        .map(|row| decode_row(row, &columns, &kinds))
-        .collect()
-}
+sqlx_execute_and_fetch!(MySql);
 
 fn query(q: &SqlBuf) -> sqlx::query::Query<'static, MySql, MySqlArguments> {
     let mut query = sqlx::query(AssertSqlSafe(q.text.clone()));

@@ -12,10 +12,10 @@ use sqlx::postgres::{
     PgArgumentBuffer, PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgTypeInfo,
     PgValueRef,
 };
-use sqlx::{AssertSqlSafe, Column, Decode, Encode, Executor, Postgres, Row, Type, TypeInfo};
+use sqlx::{AssertSqlSafe, Decode, Encode, Postgres, Row, Type, TypeInfo};
 
 use super::url::UrlParts;
-use super::{column_names, DbRow, PoolSettings};
+use super::{DbRow, PoolSettings};
 use crate::sql::{SqlBuf, SqlValue};
 use crate::DbError;
 
@@ -69,41 +69,7 @@ pub(super) async fn connect(url: &str, settings: &PoolSettings) -> Result<PgPool
     Ok(pool)
 }
 
-pub(super) async fn execute<'c, E>(executor: E, q: &SqlBuf) -> Result<u64, DbError>
-where
-    E: Executor<'c, Database = Postgres>,
-{
-    tracing::trace!(target: "glance_db::sql", sql = %q.text, "statement");
-    let done = if q.binds.is_empty() {
-        // Schema statements go through the simple protocol, unprepared.
-        sqlx::raw_sql(AssertSqlSafe(q.text.clone()))
-            .execute(executor)
-            .await?
-    } else {
-        query(q).execute(executor).await?
-    };
-    Ok(done.rows_affected())
-}
-
-pub(super) async fn fetch<'c, E>(executor: E, q: &SqlBuf) -> Result<Vec<DbRow>, DbError>
-where
-    E: Executor<'c, Database = Postgres>,
-{
-    tracing::trace!(target: "glance_db::sql", sql = %q.text, "statement");
-    let rows = query(q).fetch_all(executor).await?;
-    let Some(first) = rows.first() else {
-        return Ok(Vec::new());
-    };
-    let columns = column_names(first);
-    let kinds: Vec<Kind> = first
-        .columns()
-        .iter()
-        .map(|c| Kind::of(c.type_info()))
-        .collect();
-    rows.iter()
-        .map(|row| decode_row(row, &columns, &kinds))
-        .collect()
-}
+sqlx_execute_and_fetch!(Postgres);
 
 fn query(q: &SqlBuf) -> sqlx::query::Query<'static, Postgres, PgArguments> {
     let mut query = sqlx::query(AssertSqlSafe(numbered(&q.text)));
