@@ -51,6 +51,41 @@ fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// One connection to a test server as its admin: no start-up retries, so an absent
+/// server fails the test at once.
+async fn connect_admin(url: &str, acquire_timeout: Duration) -> Result<Db, DbError> {
+    let settings = PoolSettings {
+        pool_size: 1,
+        max_overflow: 0,
+        acquire_timeout,
+        connect_retries: 0,
+        ..PoolSettings::default()
+    };
+    Db::connect(url, &settings).await
+}
+
+/// Ends every session the server holds on database `name` but the admin's own, as
+/// a server restart or a failover would; returns how many there were.
+async fn end_sessions_on(admin: &Db, engine: Engine, name: &str) -> Result<usize, DbError> {
+    if engine == Engine::Postgres {
+        let mut q = SqlBuf::new(
+            "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND datname = ",
+        );
+        q.bind(name);
+        return Ok(admin.raw_fetch(&q).await?.len());
+    }
+    let mut q = SqlBuf::new("SELECT id FROM information_schema.processlist WHERE db = ");
+    q.bind(name);
+    let sessions = admin.raw_fetch(&q).await?;
+    for row in &sessions {
+        // A session may end by itself meanwhile; that is fine.
+        let kill = format!("KILL {}", row.int("id").unwrap_or_default());
+        let _ = admin.raw_execute(&SqlBuf::new(&kill)).await;
+    }
+    Ok(sessions.len())
+}
+
 /// A database created on a server for one test; dropping this drops the database
 /// (from a thread and runtime of its own, so it works while the test's runtime shuts
 /// down, and ends the sessions still open on it first).
@@ -68,14 +103,7 @@ impl ServerDatabase {
     pub async fn create(engine: Engine, prefix: &str) -> Result<ServerDatabase, DbError> {
         assert!(engine != Engine::Sqlite, "SQLite needs no server");
         let admin_url = admin_url(engine);
-        let admin_settings = PoolSettings {
-            pool_size: 1,
-            max_overflow: 0,
-            acquire_timeout: Duration::from_secs(5),
-            connect_retries: 0,
-            ..PoolSettings::default()
-        };
-        let admin = Db::connect(&admin_url, &admin_settings).await?;
+        let admin = connect_admin(&admin_url, Duration::from_secs(5)).await?;
         let name = unique_name(prefix);
         let create = match engine {
             Engine::Postgres => format!("CREATE DATABASE {name}"),
@@ -90,6 +118,14 @@ impl ServerDatabase {
             name,
             admin_url,
         })
+    }
+
+    /// Ends every session open on this database (see [`end_sessions_on`]).
+    pub async fn end_sessions(&self) -> Result<usize, DbError> {
+        let admin = connect_admin(&self.admin_url, Duration::from_secs(10)).await?;
+        let ended = end_sessions_on(&admin, self.engine, &self.name).await;
+        admin.close().await;
+        ended
     }
 }
 
@@ -106,24 +142,12 @@ impl Drop for ServerDatabase {
                 .build()
                 .unwrap();
             rt.block_on(async {
-                let settings = PoolSettings {
-                    pool_size: 1,
-                    max_overflow: 0,
-                    acquire_timeout: Duration::from_secs(10),
-                    connect_retries: 0,
-                    ..PoolSettings::default()
-                };
-                let admin = Db::connect(&admin_url, &settings).await?;
+                let admin = connect_admin(&admin_url, Duration::from_secs(10)).await?;
                 if engine == Engine::MySql {
                     // Sessions still open (a pool not yet closed, a failed test) would
-                    // hold the drop on their metadata locks.
-                    let mut q =
-                        SqlBuf::new("SELECT id FROM information_schema.processlist WHERE db = ");
-                    q.bind(name.as_str());
-                    for row in admin.raw_fetch(&q).await? {
-                        let kill = format!("KILL {}", row.int("id").unwrap_or_default());
-                        let _ = admin.raw_execute(&SqlBuf::new(&kill)).await;
-                    }
+                    // hold the drop on their metadata locks. (PostgreSQL's drop
+                    // ends them itself: WITH (FORCE).)
+                    end_sessions_on(&admin, engine, &name).await?;
                 }
                 let result = tokio::time::timeout(
                     Duration::from_secs(60),
