@@ -302,27 +302,13 @@ async fn purge(
     images: bool,
     default_age: i64,
 ) -> anyhow::Result<Outcome> {
-    let age_in_days = match args.age_in_days.as_deref() {
-        None => default_age,
-        Some(v) => match v.trim().parse::<i64>() {
-            Ok(n) => n,
-            Err(_) => {
-                return Ok(Outcome::Failed(format!(
-                    "Invalid int value for age_in_days: {v}"
-                )))
-            }
-        },
+    let age_in_days = match int_argument("age_in_days", args.age_in_days.as_deref(), default_age) {
+        Ok(n) => n,
+        Err(refused) => return Ok(refused),
     };
-    let max_rows = match args.max_rows.as_deref() {
-        None => 100,
-        Some(v) => match v.trim().parse::<i64>() {
-            Ok(n) => n,
-            Err(_) => {
-                return Ok(Outcome::Failed(format!(
-                    "Invalid int value for max_rows: {v}"
-                )))
-            }
-        },
+    let max_rows = match int_argument("max_rows", args.max_rows.as_deref(), 100) {
+        Ok(n) => n,
+        Err(refused) => return Ok(refused),
     };
     if age_in_days < 0 {
         return Ok(Outcome::Failed(
@@ -366,5 +352,16 @@ async fn purge(
                 "Purge command failed, check glance-manage logs for more details.".into(),
             ))
         }
+    }
+}
+
+/// An integer option as upstream parses it, or upstream's refusal naming it.
+fn int_argument(name: &str, value: Option<&str>, default: i64) -> Result<i64, Outcome> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| Outcome::Failed(format!("Invalid int value for {name}: {v}"))),
     }
 }
