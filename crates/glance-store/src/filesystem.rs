@@ -7,6 +7,7 @@ mod writer;
 use std::fs::File;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -148,6 +149,38 @@ fn open_regular(
     Ok((file, meta.len()))
 }
 
+/// Removes an upload's temp file if `begin_upload` is dropped while the file is
+/// being created. Setting `abandoned` before unlinking means either this unlink
+/// finds the file, or the creating closure sees the flag and removes it itself.
+struct TempFileGuard {
+    path: PathBuf,
+    abandoned: Arc<AtomicBool>,
+    armed: bool,
+}
+
+impl TempFileGuard {
+    fn new(path: PathBuf) -> Self {
+        TempFileGuard {
+            path,
+            abandoned: Arc::new(AtomicBool::new(false)),
+            armed: true,
+        }
+    }
+
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for TempFileGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            self.abandoned.store(true, Ordering::SeqCst);
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// Runs blocking filesystem calls off the async executor.
 async fn blocking<T, F>(f: F) -> Result<T, StoreError>
 where
@@ -176,18 +209,28 @@ impl Store for FilesystemStore {
         ));
         let (final_check, temp_create) = (final_path.clone(), temp_path.clone());
         let duplicate = location.clone();
+        // The create runs on the blocking pool, which finishes it even when this
+        // future is dropped (the client went away). The guard then removes the
+        // temp file, whichever of the two comes last.
+        let guard = TempFileGuard::new(temp_path.clone());
+        let abandoned = guard.abandoned.clone();
         let file = blocking(move || {
             // Upstream refuses early too; commit re-checks atomically.
             if final_check.symlink_metadata().is_ok() {
                 return Err(StoreError::Duplicate(duplicate));
             }
-            File::options()
+            let file = File::options()
                 .write(true)
                 .create_new(true)
                 .open(&temp_create)
-                .map_err(write_error)
+                .map_err(write_error)?;
+            if abandoned.load(Ordering::SeqCst) {
+                let _ = std::fs::remove_file(&temp_create);
+            }
+            Ok(file)
         })
         .await?;
+        guard.disarm();
         Ok(Box::new(FsWriter::start(
             file, temp_path, final_path, location,
         )?))
