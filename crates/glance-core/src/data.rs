@@ -115,7 +115,19 @@ impl Glance {
             to: ImageStatus::Saving,
             columns: Vec::new(),
         };
-        if !self.db.change_status(id, &to_saving).await? {
+        // Armed before the compare-and-swap: a request dropped while the switch to
+        // saving commits (the client left just then) must not leave the image in
+        // saving with nobody to put it back. Disarmed when the switch did not happen.
+        let mut guard = SavingGuard {
+            db: self.db.clone(),
+            image_id: id.to_string(),
+            armed: true,
+        };
+        let switched = self.db.change_status(id, &to_saving).await;
+        if !matches!(switched, Ok(true)) {
+            guard.armed = false;
+        }
+        if !switched? {
             return Err(CoreError::Conflict(format!(
                 "Image status transition from {} to saving is not allowed",
                 self.db
@@ -125,11 +137,6 @@ impl Glance {
                     .unwrap_or_else(|| "deleted".into())
             )));
         }
-        let guard = SavingGuard {
-            db: self.db.clone(),
-            image_id: id.to_string(),
-            armed: true,
-        };
         let limits = UploadLimits {
             max_bytes,
             expected_size: req.expected_size,
