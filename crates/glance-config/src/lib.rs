@@ -6,7 +6,7 @@ mod ini;
 mod interpolate;
 mod layers;
 mod load;
-mod option_types;
+pub mod option_types;
 mod reader;
 mod search_path;
 mod settings;
@@ -19,3 +19,4 @@ pub use settings::{
     BackendSettings, DatabaseSettings, GlanceStoreSettings, ImageFormatSettings, RawConfig,
     Settings, DEFAULT_CONTAINER_FORMATS, DEFAULT_DISK_FORMATS,
 };
+pub use stores::store_type_of_entry;

@@ -3,7 +3,7 @@
 //! reason of a failure; the caller adds file, group and option.
 
 /// BoolOpt: true/false, yes/no, on/off, 1/0, case-insensitive.
-pub(crate) fn parse_bool(value: &str) -> Result<bool, String> {
+pub fn parse_bool(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Ok(true),
         "false" | "no" | "off" | "0" => Ok(false),
@@ -15,7 +15,7 @@ pub(crate) fn parse_bool(value: &str) -> Result<bool, String> {
 
 /// IntOpt with optional bounds. An empty value is "not set" (None), as oslo's
 /// Integer type returns None for it.
-pub(crate) fn parse_int(
+pub fn parse_int(
     value: &str,
     min: Option<i128>,
     max: Option<i128>,
@@ -42,7 +42,7 @@ pub(crate) fn parse_int(
 
 /// ListOpt of strings: comma separated, trailing commas dropped, surrounding
 /// `[` `]` optional, items trimmed and unquoted; an empty value is an empty list.
-pub(crate) fn parse_list(value: &str) -> Result<Vec<String>, String> {
+pub fn parse_list(value: &str) -> Result<Vec<String>, String> {
     let mut text = value.trim().trim_end_matches(',').trim_end();
     let bracketed_start = text.starts_with('[');
     let bracketed_end = text.ends_with(']');
@@ -87,7 +87,7 @@ fn unquote(item: &str, whole: &str) -> Result<String, String> {
 /// DictOpt of strings: `key:value` pairs separated by commas, in written
 /// order; keys and values trimmed; an empty key, a pair without `:` or a
 /// repeated key is an error.
-pub(crate) fn parse_dict(value: &str) -> Result<Vec<(String, String)>, String> {
+pub fn parse_dict(value: &str) -> Result<Vec<(String, String)>, String> {
     let text = value.trim();
     if text.is_empty() {
         return Ok(Vec::new());
@@ -141,7 +141,7 @@ pub(crate) fn parse_storage_size(value: &str) -> Result<u64, String> {
 }
 
 /// A string option with a fixed set of choices.
-pub(crate) fn check_choice(value: &str, choices: &[&str]) -> Result<(), String> {
+pub fn check_choice(value: &str, choices: &[&str]) -> Result<(), String> {
     if choices.contains(&value) {
         Ok(())
     } else {

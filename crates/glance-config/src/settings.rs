@@ -111,6 +111,10 @@ pub struct GlanceStoreSettings {
     pub filesystem_store_datadir: Option<PathBuf>,
     /// `default_backend` (multi-store).
     pub default_backend: Option<String>,
+    /// Every option of `[glance_store]` over those of `[DEFAULT]` (where the seeds put
+    /// driver options such as `swift_store_user`), lower-cased keys: the driver
+    /// options of single-store mode, which each driver parses itself.
+    pub options: BTreeMap<String, String>,
 }
 
 /// One `[<backend id>]` section of a multi-store configuration.
@@ -228,6 +232,7 @@ impl Default for Settings {
                 default_store: "file".into(),
                 filesystem_store_datadir: None,
                 default_backend: None,
+                options: BTreeMap::new(),
             },
             backends: BTreeMap::new(),
             image_format: ImageFormatSettings {

@@ -69,6 +69,13 @@ pub(crate) fn read_stores(reader: &OptionReader<'_>, s: &mut Settings) -> Result
         .filter(|value| !value.is_empty());
 
     s.backends = read_backends(reader, &s.enabled_backends)?;
+    if !s.multi_store() {
+        let mut options = reader.layers().section(DEFAULT);
+        options.extend(reader.layers().section(GLANCE_STORE));
+        s.glance_store.options = options;
+        // Driver options are read by the drivers; they are not unknown options.
+        reader.mark_section_read(GLANCE_STORE);
+    }
 
     if s.multi_store() {
         verify_default_backend(s, default_backend.as_ref())
@@ -158,7 +165,7 @@ fn verify_default_store(
     if s.glance_store
         .stores
         .iter()
-        .any(|entry| store_name(entry) == store_type)
+        .any(|entry| store_type_of_entry(entry) == store_type)
     {
         return Ok(());
     }
@@ -193,7 +200,7 @@ fn default_store_error(reason: String) -> ConfigError {
 
 /// A `stores` entry as a store type: short names as they are, and the
 /// pre-Juno class paths (`glance.store.filesystem.Store`, ...) mapped to theirs.
-pub(crate) fn store_name(entry: &str) -> &str {
+pub fn store_type_of_entry(entry: &str) -> &str {
     match entry {
         "glance.store.filesystem.Store" => "file",
         "glance.store.http.Store" => "http",

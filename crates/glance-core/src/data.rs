@@ -11,6 +11,8 @@ use glance_store::{
     write_stream, ByteRange, HashAlgo, ObjectReader, Store, StoreError, UploadLimits,
 };
 
+use crate::stores::store_caller;
+
 use crate::{CoreError, CoreResult, Glance};
 
 /// What the client asked for with `Range` (already syntactically parsed).
@@ -146,18 +148,20 @@ impl Glance {
             Some((observer, outcome)) => (vec![observer], Some(outcome)),
             None => (Vec::new(), None),
         };
-        let written = match write_stream(store.as_ref(), id, body, algo, limits, observers).await {
-            Ok(w) => w,
-            Err(e) => {
-                guard.release_to_queued().await;
-                return Err(upload_error(e, quota_left));
-            }
-        };
+        let caller = store_caller(ctx);
+        let written =
+            match write_stream(store.as_ref(), id, &caller, body, algo, limits, observers).await {
+                Ok(w) => w,
+                Err(e) => {
+                    guard.release_to_queued().await;
+                    return Err(upload_error(e, quota_left));
+                }
+            };
         let size = written.digests.size as i64;
         // Another upload of the same owner may have finished meanwhile: check the quota
         // again now that the size is known (as upstream does after storing).
         if let Err(e) = self.recheck_quota(&image, written.digests.size).await {
-            let _ = store.delete(&written.location).await;
+            let _ = store.delete(&written.location, &caller).await;
             guard.release_to_queued().await;
             return Err(e);
         }
@@ -198,14 +202,14 @@ impl Glance {
                 // Deleted (or otherwise changed) while we were writing: drop the data.
                 let mut guard = guard;
                 guard.armed = false;
-                let _ = store.delete(&written.location).await;
+                let _ = store.delete(&written.location, &caller).await;
                 Err(CoreError::Gone(format!(
                     "Image {id} could not be found after upload. The image may have been deleted during \
                      the upload, cleaning up the chunks uploaded."
                 )))
             }
             Err(e) => {
-                let _ = store.delete(&written.location).await;
+                let _ = store.delete(&written.location, &caller).await;
                 guard.release_to_queued().await;
                 Err(e.into())
             }
@@ -311,16 +315,17 @@ impl Glance {
         else {
             return Ok(Download::NoData);
         };
+        let caller = store_caller(ctx);
         let size = match image.size {
             Some(s) if s >= 0 => s as u64,
-            _ => match store.size(&location).await {
+            _ => match store.size(&location, &caller).await {
                 Ok(s) => s,
                 Err(glance_store::StoreError::NotFound(_)) => return Ok(Download::NoData),
                 Err(e) => return Err(e.into()),
             },
         };
         let byte_range = range.map(|r| resolve_range(r, size)).transpose()?;
-        match store.open(&location, byte_range).await {
+        match store.open(&location, byte_range, &caller).await {
             Ok(reader) => Ok(Download::Data {
                 reader,
                 range: byte_range,

@@ -74,6 +74,11 @@ impl From<StoreError> for CoreError {
                 "Size mismatch: the image data was {received} bytes, {expected} bytes were expected."
             )),
             StoreError::Source(m) => CoreError::BadRequest(format!("Error reading the image data: {m}")),
+            StoreError::AddDisabled(_) => CoreError::Gone(
+                "Error in store configuration. Adding images to store is disabled.".into(),
+            ),
+            StoreError::InUse(m) => CoreError::Conflict(format!("Image data is in use: {m}")),
+            StoreError::LocationRefused(m) => CoreError::BadRequest(format!("Invalid location: {m}")),
             other => {
                 tracing::error!(error = %other, "store failure");
                 CoreError::ServiceUnavailable(format!("Image store failure: {other}"))

@@ -69,10 +69,11 @@ impl Glance {
                 )),
             });
         }
+        let caller = crate::stores::store_caller(ctx);
         for location in &image.locations {
             match self.stores.for_location(&location.url) {
                 Some(store) => {
-                    if let Err(e) = store.delete(&location.url).await {
+                    if let Err(e) = store.delete(&location.url, &caller).await {
                         tracing::warn!(image = id, location = %location.url, error = %e, "could not remove image data");
                     }
                 }

@@ -1,10 +1,12 @@
-//! The configured stores: one in single-store mode, several with `enabled_backends`.
+//! The configured stores: those of `[glance_store] stores` in single-store mode, or
+//! one per `enabled_backends` entry.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
+use glance_auth::RequestContext;
 use glance_config::Settings;
-use glance_store::{FilesystemStore, Store, StoreInfo};
+use glance_store::registry::open_store;
+use glance_store::{Store, StoreCaller, StoreInfo, StoreOptions};
 
 use crate::{CoreError, CoreResult};
 
@@ -16,9 +18,18 @@ pub struct Stores {
     multi: bool,
 }
 
+/// `default_store` schemes and the store type serving each.
+fn type_of_scheme(scheme: &str) -> &str {
+    match scheme {
+        "filesystem" => "file",
+        "https" => "http",
+        "swift+http" | "swift+https" | "swift+config" => "swift",
+        "vsphere" => "vmware",
+        other => other,
+    }
+}
+
 impl Stores {
-    /// Builds the stores of `settings` (filesystem only for now; other types are a
-    /// startup error until their drivers exist).
     pub fn from_settings(settings: &Settings) -> CoreResult<Stores> {
         let default_images_dir = settings.data_dir.join("images");
         if settings.multi_store() {
@@ -35,7 +46,11 @@ impl Stores {
                 let dir = section
                     .and_then(|s| s.filesystem_store_datadir.clone())
                     .unwrap_or_else(|| default_images_dir.join(id));
-                stores.push(build_store(info, dir)?);
+                let options = StoreOptions::new(
+                    id.clone(),
+                    section.map(|s| s.options.clone()).unwrap_or_default(),
+                );
+                stores.push(open_store(info, &options, &dir).map_err(startup_error)?);
             }
             let default_id = settings
                 .glance_store
@@ -54,20 +69,54 @@ impl Stores {
                 multi: true,
             });
         }
-        let kind = settings.glance_store.default_store.clone();
-        let info = StoreInfo {
-            id: kind.clone(),
-            store_type: kind,
-            ..Default::default()
-        };
+        // Single-store mode: every listed driver is loaded (reads of `http` locations
+        // need the http store even when images are written to files), all configured
+        // from `[glance_store]`.
+        let options = StoreOptions::new("glance_store", settings.glance_store.options.clone());
         let dir = settings
             .glance_store
             .filesystem_store_datadir
             .clone()
             .unwrap_or(default_images_dir);
+        let default_type = type_of_scheme(&settings.glance_store.default_store);
+        let mut types: Vec<&str> = settings
+            .glance_store
+            .stores
+            .iter()
+            .map(|entry| glance_config::store_type_of_entry(entry))
+            .collect();
+        if !types.contains(&default_type) {
+            types.push(default_type);
+        }
+        types.dedup();
+        let mut stores: Vec<Arc<dyn Store>> = Vec::new();
+        for kind in types {
+            if stores.iter().any(|s| s.info().store_type == kind) {
+                continue;
+            }
+            let info = StoreInfo {
+                id: kind.to_string(),
+                store_type: kind.to_string(),
+                read_only: kind == "http",
+                ..Default::default()
+            };
+            match open_store(info, &options, &dir) {
+                Ok(store) => stores.push(store),
+                // As glance_store: a listed driver that cannot start is left out,
+                // unless it is the one new images go to.
+                Err(e) if kind != default_type => {
+                    tracing::warn!(store = kind, error = %e, "store disabled")
+                }
+                Err(e) => return Err(startup_error(e)),
+            }
+        }
+        let default_index = stores
+            .iter()
+            .position(|s| s.info().store_type == default_type)
+            .ok_or_else(|| CoreError::Internal("no default store".into()))?;
         Ok(Stores {
-            stores: vec![build_store(info, dir)?],
-            default_index: 0,
+            stores,
+            default_index,
             multi: false,
         })
     }
@@ -88,19 +137,22 @@ impl Stores {
         self.stores.iter().find(|s| s.info().id == id)
     }
 
-    /// The store a location URI belongs to.
+    /// The store a location belongs to: the one its `store` metadata names (multi-
+    /// store), else the first that recognises the URI.
     pub fn for_location(&self, url: &str) -> Option<&Arc<dyn Store>> {
         self.stores.iter().find(|s| s.owns(url))
     }
 }
 
-fn build_store(info: StoreInfo, dir: PathBuf) -> CoreResult<Arc<dyn Store>> {
-    match info.store_type.as_str() {
-        "file" => Ok(Arc::new(FilesystemStore::new(info, dir).map_err(|e| {
-            CoreError::Internal(format!("filesystem store: {e}"))
-        })?)),
-        other => Err(CoreError::Internal(format!(
-            "store type '{other}' is not supported yet (supported: file)"
-        ))),
+fn startup_error(e: glance_store::StoreError) -> CoreError {
+    CoreError::Internal(format!("store configuration: {e}"))
+}
+
+/// The caller as stores see it (multi-tenant Swift acts with the caller's token).
+pub fn store_caller(ctx: &RequestContext) -> StoreCaller {
+    StoreCaller {
+        auth_token: ctx.auth_token.clone(),
+        project_id: ctx.project_id.clone(),
+        object_store_url: None,
     }
 }

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::stream;
 use glance_store::{
-    write_stream, FilesystemStore, HashAlgo, HashingPipeline, Store, StoreInfo, UploadLimits,
+    write_stream, FilesystemStore, HashAlgo, HashingPipeline, Store, StoreCaller, StoreInfo,
+    UploadLimits, UploadTarget,
 };
 
 const POOL_CHUNKS: usize = 16;
@@ -57,7 +58,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Untimed warm-up: the first writes after boot fault memory into the page cache
     // (slowly, on a VM); without this the first row measures that, not our code.
-    let mut writer = store.begin_upload("warm-up").await?;
+    let mut writer = store
+        .begin_upload(&UploadTarget {
+            image_id: "warm-up",
+            expected_size: None,
+            caller: &StoreCaller::service(),
+        })
+        .await?;
     for chunk in chunks(MIB) {
         writer.write(chunk).await?;
     }
@@ -75,7 +82,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         report("hashing only (md5 + sha512)", total, started.elapsed());
 
         let started = Instant::now();
-        let mut writer = store.begin_upload("writer-only").await?;
+        let mut writer = store
+            .begin_upload(&UploadTarget {
+                image_id: "writer-only",
+                expected_size: None,
+                caller: &StoreCaller::service(),
+            })
+            .await?;
         for chunk in chunks(frame) {
             writer.write(chunk).await?;
         }
@@ -87,7 +100,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             total,
             started.elapsed(),
         );
-        store.delete(&location).await?;
+        store.delete(&location, &StoreCaller::service()).await?;
 
         let started = Instant::now();
         let body = stream::iter(chunks(frame).into_iter().map(Ok::<_, std::io::Error>));
@@ -98,6 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let object = write_stream(
             &store,
             "write-stream",
+            &StoreCaller::service(),
             body,
             HashAlgo::Sha512,
             limits,
@@ -109,7 +123,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             total,
             started.elapsed(),
         );
-        store.delete(&object.location).await?;
+        store
+            .delete(&object.location, &StoreCaller::service())
+            .await?;
     }
     std::fs::remove_dir(store.datadir())?;
     Ok(())

@@ -33,28 +33,69 @@ pub struct StoreInfo {
     pub read_only: bool,
 }
 
+/// Who a store call is made for. Most drivers act with their own credentials and
+/// ignore it; multi-tenant Swift stores each image in the caller's own account with
+/// the caller's token.
+#[derive(Debug, Clone, Default)]
+pub struct StoreCaller {
+    /// The caller's Keystone token (`X-Auth-Token`), when the request carried one.
+    pub auth_token: Option<String>,
+    pub project_id: Option<String>,
+    /// The caller's object-store endpoint from its service catalog, when known.
+    pub object_store_url: Option<String>,
+}
+
+impl StoreCaller {
+    /// A call made by the service itself (tests, housekeeping).
+    pub fn service() -> Self {
+        Self::default()
+    }
+}
+
+/// What an upload is for.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadTarget<'a> {
+    pub image_id: &'a str,
+    /// The size the client declared, when it did. Drivers use it to size the object
+    /// in one allocation (RBD) or to choose a single PUT over a multipart upload (S3);
+    /// the data is still checked against it by [`crate::write_stream`].
+    pub expected_size: Option<u64>,
+    pub caller: &'a StoreCaller,
+}
+
 /// One store backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     fn info(&self) -> &StoreInfo;
 
-    /// Start writing the data of `image_id`. Nothing is visible under the final
-    /// location until [`StoreWriter::commit`] returns.
-    async fn begin_upload(&self, image_id: &str) -> Result<Box<dyn StoreWriter>, StoreError>;
+    /// The driver facts `GET /v2/info/stores/detail` shows under `properties`.
+    fn properties(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
+    }
 
-    /// Open the object at `location` (a URI this store produced, e.g. `file:///...`),
-    /// optionally one range of it.
+    /// Start writing the data of `target.image_id`. Nothing is visible under the
+    /// final location until [`StoreWriter::commit`] returns. An object already stored
+    /// for the image is [`StoreError::Duplicate`].
+    async fn begin_upload(
+        &self,
+        target: &UploadTarget<'_>,
+    ) -> Result<Box<dyn StoreWriter>, StoreError>;
+
+    /// Open the object at `location` (a URI this store produced or accepts, e.g.
+    /// `file:///...`), optionally one range of it.
     async fn open(
         &self,
         location: &str,
         range: Option<ByteRange>,
+        caller: &StoreCaller,
     ) -> Result<ObjectReader, StoreError>;
 
     /// Size in bytes of the object at `location`.
-    async fn size(&self, location: &str) -> Result<u64, StoreError>;
+    async fn size(&self, location: &str, caller: &StoreCaller) -> Result<u64, StoreError>;
 
-    /// Remove the object at `location`. Removing a missing object is `NotFound`.
-    async fn delete(&self, location: &str) -> Result<(), StoreError>;
+    /// Remove the object at `location`. Removing a missing object is `NotFound`; an
+    /// object others still depend on (RBD clones) is `InUse`.
+    async fn delete(&self, location: &str, caller: &StoreCaller) -> Result<(), StoreError>;
 
     /// Whether `location` (a URI) belongs to this store.
     fn owns(&self, location: &str) -> bool;

@@ -15,9 +15,18 @@ pub enum StoreError {
     /// The backend refuses writes (503 upstream).
     #[error("store does not allow writes: {0}")]
     WriteDenied(String),
+    /// The store is read-only by design (the http store; 410 upstream).
+    #[error("store does not accept image data: {0}")]
+    AddDisabled(String),
+    /// The object is still in use (RBD snapshots with clones; 409 upstream).
+    #[error("image data is in use: {0}")]
+    InUse(String),
     /// The location does not belong to this store or cannot be parsed.
     #[error("bad store location: {0}")]
     BadLocation(String),
+    /// A location the store refuses to reach (SSRF rules of the http store).
+    #[error("location refused: {0}")]
+    LocationRefused(String),
     /// More bytes arrived than the size limit allows (413).
     #[error("image exceeds the size limit of {limit} bytes")]
     SizeLimitExceeded { limit: u64 },
@@ -30,6 +39,17 @@ pub enum StoreError {
     /// An upload inspector (e.g. the disk format checker) refused the data (400).
     #[error("image data rejected: {0}")]
     Rejected(String),
+    /// The remote server (Swift, S3, Ceph, a web server) failed or refused a call.
+    /// The message never carries credentials.
+    #[error("store backend error: {0}")]
+    Backend(String),
+    /// A store option is missing or malformed (a start-up error).
+    #[error("invalid store option [{group}] {option}: {reason}")]
+    Config {
+        group: String,
+        option: String,
+        reason: String,
+    },
     #[error("store I/O error: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
 
-use crate::{ByteRange, ObjectReader, Store, StoreError, StoreInfo, StoreWriter};
+use crate::{
+    ByteRange, ObjectReader, Store, StoreCaller, StoreError, StoreInfo, StoreWriter, UploadTarget,
+};
 use writer::FsWriter;
 
 /// Download chunk size: large enough that per-chunk overhead (a blocking-pool hop)
@@ -198,7 +200,21 @@ impl Store for FilesystemStore {
         &self.info
     }
 
-    async fn begin_upload(&self, image_id: &str) -> Result<Box<dyn StoreWriter>, StoreError> {
+    /// As upstream's file store shows them (its default chunk size; no thin
+    /// provisioning).
+    fn properties(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut map = serde_json::Map::new();
+        map.insert("data_dir".into(), self.datadir.display().to_string().into());
+        map.insert("chunk_size".into(), 65536.into());
+        map.insert("thin_provisioning".into(), false.into());
+        map
+    }
+
+    async fn begin_upload(
+        &self,
+        target: &UploadTarget<'_>,
+    ) -> Result<Box<dyn StoreWriter>, StoreError> {
+        let image_id = target.image_id;
         check_object_name(image_id)?;
         let location = self.location_for(image_id);
         let final_path = self.real_datadir.join(image_id);
@@ -240,6 +256,7 @@ impl Store for FilesystemStore {
         &self,
         location: &str,
         range: Option<ByteRange>,
+        _caller: &StoreCaller,
     ) -> Result<ObjectReader, StoreError> {
         let path = self.object_path(location)?;
         let (real_datadir, loc) = (self.real_datadir.clone(), location.to_owned());
@@ -265,13 +282,13 @@ impl Store for FilesystemStore {
         Ok(ObjectReader { total_size, stream })
     }
 
-    async fn size(&self, location: &str) -> Result<u64, StoreError> {
+    async fn size(&self, location: &str, _caller: &StoreCaller) -> Result<u64, StoreError> {
         let path = self.object_path(location)?;
         let (real_datadir, loc) = (self.real_datadir.clone(), location.to_owned());
         blocking(move || open_regular(&path, &real_datadir, &loc).map(|(_, size)| size)).await
     }
 
-    async fn delete(&self, location: &str) -> Result<(), StoreError> {
+    async fn delete(&self, location: &str, _caller: &StoreCaller) -> Result<(), StoreError> {
         let path = self.object_path(location)?;
         let (real_datadir, loc) = (self.real_datadir.clone(), location.to_owned());
         blocking(move || {

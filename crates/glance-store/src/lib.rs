@@ -1,5 +1,5 @@
 //! Image data stores: one streaming interface, one hashing pipeline shared by every
-//! driver, and the drivers themselves (the filesystem driver for now).
+//! driver, and the drivers themselves.
 
 #[cfg(feature = "testing")]
 pub mod behaviour;
@@ -7,10 +7,16 @@ mod driver;
 mod error;
 pub mod filesystem;
 pub mod hashing;
+pub mod options;
+pub mod registry;
+pub mod remote;
 pub mod upload;
 
-pub use driver::{ByteRange, ObjectReader, Store, StoreInfo, StoreWriter};
+pub use driver::{
+    ByteRange, ObjectReader, Store, StoreCaller, StoreInfo, StoreWriter, UploadTarget,
+};
 pub use error::StoreError;
 pub use filesystem::FilesystemStore;
 pub use hashing::{Digests, HashAlgo, HashingPipeline};
+pub use options::StoreOptions;
 pub use upload::{write_stream, ChunkObserver, UploadLimits, WrittenObject};

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use crate::hashing::{Digests, HashAlgo, HashingPipeline};
-use crate::{Store, StoreError, StoreWriter};
+use crate::{Store, StoreCaller, StoreError, StoreWriter, UploadTarget};
 
 /// Size rules for one upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,7 @@ pub trait ChunkObserver: Send {
 pub async fn write_stream<S, E>(
     store: &dyn Store,
     image_id: &str,
+    caller: &StoreCaller,
     body: S,
     algo: HashAlgo,
     limits: UploadLimits,
@@ -74,7 +75,12 @@ where
     }
     // Threads first: if the OS refuses them, no store object has been started.
     let mut hashes = HashingPipeline::try_start(algo)?;
-    let mut writer = store.begin_upload(image_id).await?;
+    let target = UploadTarget {
+        image_id,
+        expected_size: limits.expected_size,
+        caller,
+    };
+    let mut writer = store.begin_upload(&target).await?;
 
     let fed = pump(body, &limits, &mut hashes, &mut observers, writer.as_mut()).await;
     // Every observer gets its `finish`; the first rejection is reported.

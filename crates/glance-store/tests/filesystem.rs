@@ -6,7 +6,7 @@ mod common;
 use bytes::Bytes;
 use common::{entries, pattern, store, IMAGE_ID};
 use futures_util::StreamExt;
-use glance_store::{Store, StoreError};
+use glance_store::{Store, StoreCaller, StoreError, UploadTarget};
 
 /// The filesystem seen as a server: every entry of the data directory, upload
 /// temp files included.
@@ -41,7 +41,14 @@ async fn location_is_upstream_shaped() {
     // The configured default carries a trailing slash; upstream's os.path.join drops it.
     let configured = format!("{}/images/", dir.path().display());
     let s = store(std::path::Path::new(&configured));
-    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    let mut w = s
+        .begin_upload(&UploadTarget {
+            image_id: IMAGE_ID,
+            expected_size: None,
+            caller: &StoreCaller::service(),
+        })
+        .await
+        .unwrap();
     w.write(Bytes::from_static(b"x")).await.unwrap();
     let location = w.commit().await.unwrap();
     assert_eq!(
@@ -61,7 +68,15 @@ async fn bad_image_ids_are_refused() {
     let s = store(dir.path());
     for id in ["", "..", "../x", "a/b", ".hidden"] {
         assert!(
-            matches!(s.begin_upload(id).await, Err(StoreError::BadLocation(_))),
+            matches!(
+                s.begin_upload(&UploadTarget {
+                    image_id: id,
+                    expected_size: None,
+                    caller: &StoreCaller::service()
+                })
+                .await,
+                Err(StoreError::BadLocation(_))
+            ),
             "{id:?}"
         );
     }
@@ -69,17 +84,17 @@ async fn bad_image_ids_are_refused() {
 }
 
 async fn assert_refused(s: &glance_store::FilesystemStore, location: &str) {
-    let open = s.open(location, None).await;
+    let open = s.open(location, None, &StoreCaller::service()).await;
     assert!(
         matches!(open, Err(StoreError::BadLocation(_))),
         "open {location}"
     );
-    let size = s.size(location).await;
+    let size = s.size(location, &StoreCaller::service()).await;
     assert!(
         matches!(size, Err(StoreError::BadLocation(_))),
         "size {location}"
     );
-    let delete = s.delete(location).await;
+    let delete = s.delete(location, &StoreCaller::service()).await;
     assert!(
         matches!(delete, Err(StoreError::BadLocation(_))),
         "delete {location}"
@@ -121,14 +136,26 @@ async fn datadir_through_a_symlink() {
     let alias = root.path().join("alias");
     std::os::unix::fs::symlink(&real, &alias).unwrap();
     let s = store(&alias);
-    let w = s.begin_upload(IMAGE_ID).await.unwrap();
+    let w = s
+        .begin_upload(&UploadTarget {
+            image_id: IMAGE_ID,
+            expected_size: None,
+            caller: &StoreCaller::service(),
+        })
+        .await
+        .unwrap();
     let location = w.commit().await.unwrap();
     // Written under the configured spelling, like upstream; readable under both.
     assert_eq!(location, format!("file://{}/{IMAGE_ID}", alias.display()));
-    assert_eq!(s.size(&location).await.unwrap(), 0);
+    assert_eq!(s.size(&location, &StoreCaller::service()).await.unwrap(), 0);
     let real = std::fs::canonicalize(&real).unwrap();
     let real_location = format!("file://{}/{IMAGE_ID}", real.display());
-    assert_eq!(s.size(&real_location).await.unwrap(), 0);
+    assert_eq!(
+        s.size(&real_location, &StoreCaller::service())
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 /// Objects are served from a memory map. A file cut short behind the store's back
@@ -139,11 +166,21 @@ async fn an_object_truncated_behind_our_back_is_an_error_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let s = store(dir.path());
     let data = pattern(6 * 1024 * 1024);
-    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    let mut w = s
+        .begin_upload(&UploadTarget {
+            image_id: IMAGE_ID,
+            expected_size: None,
+            caller: &StoreCaller::service(),
+        })
+        .await
+        .unwrap();
     w.write(Bytes::from(data.clone())).await.unwrap();
     let location = w.commit().await.unwrap();
 
-    let mut reader = s.open(&location, None).await.unwrap();
+    let mut reader = s
+        .open(&location, None, &StoreCaller::service())
+        .await
+        .unwrap();
     let first = reader.stream.next().await.unwrap().unwrap();
     assert_eq!(&first[..], &data[..first.len()]);
     drop(first);
@@ -169,7 +206,14 @@ async fn streaming_a_big_object_keeps_memory_flat() {
     let dir = tempfile::tempdir().unwrap();
     let s = store(dir.path());
     let chunk = Bytes::from(pattern(1024 * 1024));
-    let mut w = s.begin_upload(IMAGE_ID).await.unwrap();
+    let mut w = s
+        .begin_upload(&UploadTarget {
+            image_id: IMAGE_ID,
+            expected_size: None,
+            caller: &StoreCaller::service(),
+        })
+        .await
+        .unwrap();
     for _ in 0..256 {
         w.write(chunk.clone()).await.unwrap();
     }
@@ -185,7 +229,10 @@ async fn streaming_a_big_object_keeps_memory_flat() {
             .unwrap_or(0)
     };
     let before = rss();
-    let mut reader = s.open(&location, None).await.unwrap();
+    let mut reader = s
+        .open(&location, None, &StoreCaller::service())
+        .await
+        .unwrap();
     let mut peak = before;
     let mut total = 0usize;
     while let Some(item) = reader.stream.next().await {

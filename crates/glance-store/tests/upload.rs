@@ -11,7 +11,8 @@ use bytes::Bytes;
 use common::{chunks, entries, md5_hex, pattern, read_all, sha512_hex, store, IMAGE_ID};
 use futures_util::stream::{self, StreamExt};
 use glance_store::{
-    write_stream, ChunkObserver, HashAlgo, Store, StoreError, UploadLimits, WrittenObject,
+    write_stream, ChunkObserver, HashAlgo, Store, StoreCaller, StoreError, UploadLimits,
+    WrittenObject,
 };
 
 async fn upload(
@@ -22,6 +23,7 @@ async fn upload(
     write_stream(
         s,
         IMAGE_ID,
+        &StoreCaller::service(),
         stream::iter(body),
         HashAlgo::Sha512,
         limits,
@@ -44,7 +46,12 @@ async fn round_trip_with_digests() {
     assert_eq!(written.digests.os_hash_algo, "sha512");
     assert_eq!(written.digests.os_hash_hex, sha512_hex(&data));
     assert_eq!(
-        read_all(s.open(&written.location, None).await.unwrap()).await,
+        read_all(
+            s.open(&written.location, None, &StoreCaller::service())
+                .await
+                .unwrap()
+        )
+        .await,
         data
     );
 }
@@ -65,10 +72,19 @@ async fn empty_upload() {
         "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce\
          47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
     );
-    assert_eq!(s.size(&written.location).await.unwrap(), 0);
-    assert!(read_all(s.open(&written.location, None).await.unwrap())
-        .await
-        .is_empty());
+    assert_eq!(
+        s.size(&written.location, &StoreCaller::service())
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(read_all(
+        s.open(&written.location, None, &StoreCaller::service())
+            .await
+            .unwrap()
+    )
+    .await
+    .is_empty());
 }
 
 #[tokio::test]
@@ -98,7 +114,12 @@ async fn many_small_chunks_and_one_huge_chunk() {
         );
         assert_eq!(written.digests.os_hash_hex, sha512_hex(&data));
         assert_eq!(
-            read_all(s.open(&written.location, None).await.unwrap()).await,
+            read_all(
+                s.open(&written.location, None, &StoreCaller::service())
+                    .await
+                    .unwrap()
+            )
+            .await,
             data
         );
     }
@@ -113,6 +134,7 @@ async fn other_algorithms() {
     let written = write_stream(
         &s,
         IMAGE_ID,
+        &StoreCaller::service(),
         stream::iter(body),
         HashAlgo::from_name("sha256").unwrap(),
         UploadLimits::unlimited(),
@@ -153,6 +175,7 @@ async fn cap_is_exact_and_enforced_as_bytes_arrive() {
     let err = write_stream(
         &s,
         IMAGE_ID,
+        &StoreCaller::service(),
         body,
         HashAlgo::Sha512,
         limits(999),
@@ -230,9 +253,11 @@ async fn cancelled_upload_leaves_nothing() {
     let s = store(dir.path());
     // The client sends some data, then stalls; the request is then dropped.
     let body = stream::iter(chunks(&pattern(2 * 1024 * 1024), 65536)).chain(stream::pending());
+    let caller = StoreCaller::service();
     let upload = write_stream(
         &s,
         IMAGE_ID,
+        &caller,
         body,
         HashAlgo::Sha512,
         UploadLimits::unlimited(),
@@ -300,6 +325,7 @@ async fn observers_see_everything_and_can_reject() {
         let result = write_stream(
             &s,
             IMAGE_ID,
+            &StoreCaller::service(),
             body,
             HashAlgo::Sha512,
             UploadLimits::unlimited(),

@@ -1,0 +1,11 @@
+//! What the drivers of remote stores (Swift, S3, HTTP) share: one HTTP client with
+//! the TLS options operators set, streaming request bodies, and helpers to read
+//! answers without ever holding an image in memory.
+
+mod client;
+mod tls;
+
+pub use client::{
+    body_stream, empty_body, full_body, read_small_body, AddressFilter, ChannelBody, HttpClient,
+    RequestBody, Response, TlsOptions,
+};
