@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use glance_auth::RequestContext;
 use glance_config::Settings;
-use glance_store::registry::open_store;
+use glance_store::registry::{open_store, StoreEnv};
 use glance_store::{Store, StoreCaller, StoreInfo, StoreOptions};
 
 use crate::{CoreError, CoreResult};
@@ -50,7 +50,11 @@ impl Stores {
                     id.clone(),
                     section.map(|s| s.options.clone()).unwrap_or_default(),
                 );
-                stores.push(open_store(info, &options, &dir).map_err(startup_error)?);
+                let env = StoreEnv {
+                    file_datadir: dir,
+                    ..Default::default()
+                };
+                stores.push(open_store(info, &options, &env).map_err(startup_error)?);
             }
             let default_id = settings
                 .glance_store
@@ -100,7 +104,11 @@ impl Stores {
                 read_only: kind == "http",
                 ..Default::default()
             };
-            match open_store(info, &options, &dir) {
+            let env = StoreEnv {
+                file_datadir: dir.clone(),
+                ..Default::default()
+            };
+            match open_store(info, &options, &env) {
                 Ok(store) => stores.push(store),
                 // As glance_store: a listed driver that cannot start is left out,
                 // unless it is the one new images go to.

@@ -7,9 +7,14 @@ mod driver;
 mod error;
 pub mod filesystem;
 pub mod hashing;
+pub mod http;
 pub mod options;
+#[cfg(feature = "rbd")]
+pub mod rbd;
 pub mod registry;
 pub mod remote;
+pub mod s3;
+pub mod swift;
 pub mod upload;
 
 pub use driver::{

@@ -1,10 +1,21 @@
 //! Builds a driver from its type name and options: the one place that knows every
 //! driver (upstream's `glance_store.drivers` entry points).
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::remote::ssrf::UriFilter;
 use crate::{FilesystemStore, Store, StoreError, StoreInfo, StoreOptions};
+
+/// What drivers need besides their own section's options.
+#[derive(Debug, Clone, Default)]
+pub struct StoreEnv {
+    /// Where a `file` store keeps images (the config layer resolved
+    /// `filesystem_store_datadir` and its default already).
+    pub file_datadir: PathBuf,
+    /// `[import_filtering_opts]`: the URLs callers may make us fetch.
+    pub uri_filter: UriFilter,
+}
 
 /// Store types this build can run.
 pub fn supported_types() -> Vec<&'static str> {
@@ -12,18 +23,16 @@ pub fn supported_types() -> Vec<&'static str> {
     types
 }
 
-/// Opens the store of `info.store_type` configured by `options`. `file_datadir` is
-/// where a `file` store keeps images (the config layer resolved
-/// `filesystem_store_datadir` and its default already).
+/// Opens the store of `info.store_type` configured by `options`.
 pub fn open_store(
     info: StoreInfo,
     options: &StoreOptions,
-    file_datadir: &Path,
+    env: &StoreEnv,
 ) -> Result<Arc<dyn Store>, StoreError> {
     match info.store_type.as_str() {
         "file" => Ok(Arc::new(FilesystemStore::new(
             info,
-            file_datadir.to_path_buf(),
+            env.file_datadir.clone(),
         )?)),
         other => Err(StoreError::Config {
             group: options.group().to_string(),

@@ -3,6 +3,7 @@
 //! answers without ever holding an image in memory.
 
 mod client;
+pub mod ssrf;
 mod tls;
 
 pub use client::{
