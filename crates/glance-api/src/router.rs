@@ -12,8 +12,8 @@ use tower::ServiceExt;
 
 use crate::error::ApiError;
 use crate::handlers::{
-    discovery, image_data, images, members, metadefs_content as md, metadefs_namespaces as mdns,
-    schemas, tags,
+    discovery, image_data, images, locations, members, metadefs_content as md,
+    metadefs_namespaces as mdns, schemas, tags,
 };
 use crate::middleware::{cors_preflight, render_errors, request_context};
 use crate::views::ImageViewOptions;
@@ -147,6 +147,15 @@ fn v2_routes(state: AppState) -> Router {
         .route("/v2/schemas/metadefs/{name}", on(GET, schemas::metadef))
         .route("/v2/info/import", on(GET, discovery::import_info))
         .route("/v2/info/stores", on(GET, discovery::stores_info))
+        .route("/v2/info/stores/detail", on(GET, discovery::stores_detail))
+        .route(
+            "/v2/images/{image_id}/locations",
+            on(GET, locations::list).on(POST, locations::add),
+        )
+        .route(
+            "/v2/stores/{store_id}/{image_id}",
+            on(DELETE, locations::delete_from_store),
+        )
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), request_context))
         .with_state(state)

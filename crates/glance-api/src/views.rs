@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDateTime;
 use glance_domain::image::HIDDEN_PROPERTIES;
 use glance_domain::{Image, Member};
+use glance_store::redact_location;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::Value;
@@ -63,13 +64,15 @@ impl Serialize for ImageView<'_> {
         if self.opts.show_locations {
             let locations: Vec<Value> = active
                 .clone()
-                .map(|l| serde_json::json!({"url": l.url, "metadata": l.metadata}))
+                .map(
+                    |l| serde_json::json!({"url": redact_location(&l.url), "metadata": l.metadata}),
+                )
                 .collect();
             m.serialize_entry("locations", &locations)?;
         }
         if self.opts.show_direct_url {
             if let Some(first) = active.next() {
-                m.serialize_entry("direct_url", &first.url)?;
+                m.serialize_entry("direct_url", &redact_location(&first.url))?;
             }
         }
         // After locations and direct_url, as upstream's view adds them.

@@ -150,6 +150,12 @@ fn read_default_group(
         &[(DEFAULT, "show_multiple_locations")],
         s.show_multiple_locations,
     )?;
+    s.do_secure_hash = reader.bool(&[(DEFAULT, "do_secure_hash")], s.do_secure_hash)?;
+    if let Some(retries) = reader.int(&[(DEFAULT, "http_retries")], 0u32, u32::MAX)? {
+        s.http_retries = retries;
+    }
+    s.import_filtering_opts = reader.layers().section("import_filtering_opts");
+    reader.mark_section_read("import_filtering_opts");
     if let Some(methods) =
         reader.list_of_choices(&[(DEFAULT, "enabled_import_methods")], IMPORT_METHODS)?
     {

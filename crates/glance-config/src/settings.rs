@@ -45,6 +45,14 @@ pub struct Settings {
     pub show_image_direct_url: bool,
     /// `[DEFAULT] show_multiple_locations` (false).
     pub show_multiple_locations: bool,
+    /// `[DEFAULT] do_secure_hash` (true): hash the data of a location added through
+    /// the location API before trusting it.
+    pub do_secure_hash: bool,
+    /// `[DEFAULT] http_retries` (3): attempts at reading a location's data for hashing.
+    pub http_retries: u32,
+    /// The raw `[import_filtering_opts]` section (which remote URLs may be fetched);
+    /// parsed by the store layer.
+    pub import_filtering_opts: BTreeMap<String, String>,
     /// `[DEFAULT] enabled_import_methods` (glance-direct, web-download, copy-image).
     pub enabled_import_methods: Vec<String>,
     /// `[DEFAULT] public_endpoint`: base URL for version document links.
@@ -203,6 +211,9 @@ impl Default for Settings {
             hashing_algorithm: "sha512".into(),
             show_image_direct_url: false,
             show_multiple_locations: false,
+            do_secure_hash: true,
+            http_retries: 3,
+            import_filtering_opts: BTreeMap::new(),
             enabled_import_methods: vec![
                 "glance-direct".into(),
                 "web-download".into(),

@@ -303,16 +303,11 @@ impl Glance {
                     .into(),
             ));
         }
-        let Some((store, location)) = image
-            .locations
-            .iter()
-            .filter(|l| l.status == "active")
-            .find_map(|l| {
-                self.stores
-                    .for_location(&l.url)
-                    .map(|s| (s.clone(), l.url.clone()))
-            })
-        else {
+        let Some((store, location)) = self.ordered_locations(&image).iter().find_map(|l| {
+            self.stores
+                .for_location(&l.url)
+                .map(|s| (s.clone(), l.url.clone()))
+        }) else {
             return Ok(Download::NoData);
         };
         let caller = store_caller(ctx);

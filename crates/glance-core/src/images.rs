@@ -28,7 +28,8 @@ impl Glance {
         if id.len() > 36 {
             return Err(not_found(id));
         }
-        let image = self.db.get_image(id).await?.ok_or_else(|| not_found(id))?;
+        let mut image = self.db.get_image(id).await?.ok_or_else(|| not_found(id))?;
+        self.order_locations(&mut image);
         let membership = match (&ctx.project_id, ctx.is_admin) {
             (Some(p), false) if !ctx.owns(image.owner.as_deref()) => {
                 self.db.get_member(id, p).await?.map(|m| m.status)
@@ -55,6 +56,20 @@ impl Glance {
                 "Image {id} is protected and cannot be deleted."
             )));
         }
+        // Data others depend on (RBD clones) makes the delete a 409 before anything
+        // changes, as upstream's InUseByStore.
+        let caller = crate::stores::store_caller(ctx);
+        for location in image.locations.iter().filter(|l| l.status == "active") {
+            if let Some(store) = self.stores.for_location(&location.url) {
+                if let Err(glance_store::StoreError::InUse(why)) =
+                    store.check_deletable(&location.url, &caller).await
+                {
+                    return Err(CoreError::Conflict(format!(
+                        "Image {id} could not be deleted because it is in use: {why}"
+                    )));
+                }
+            }
+        }
         // Mark it deleted first (compare-and-swap on the status we read), so no client
         // can see an active image whose data is gone; then remove the data.
         if !self.db.delete_image(id, image.status).await? {
@@ -69,17 +84,14 @@ impl Glance {
                 )),
             });
         }
-        let caller = crate::stores::store_caller(ctx);
         for location in &image.locations {
             match self.stores.for_location(&location.url) {
-                Some(store) => {
-                    if let Err(e) = store.delete(&location.url, &caller).await {
-                        tracing::warn!(image = id, location = %location.url, error = %e, "could not remove image data");
-                    }
-                }
-                None => {
-                    tracing::warn!(image = id, location = %location.url, "no store for location; data left in place")
-                }
+                Some(store) => self.remove_data(id, store, &location.url, &caller).await,
+                None => tracing::warn!(
+                    image = id,
+                    location = %glance_store::redact_location(&location.url),
+                    "no store for location; data left in place"
+                ),
             }
         }
         Ok(())

@@ -9,6 +9,8 @@ mod error;
 mod images;
 mod inspection;
 mod list_params;
+mod location_import;
+mod locations;
 mod members;
 pub mod metadefs;
 mod protection;
@@ -27,6 +29,7 @@ use glance_domain::schema::Schemas;
 pub use data::{Download, RangeSpec, UploadRequest};
 pub use error::{CoreError, CoreResult};
 pub use list_params::ListPage;
+pub use locations::ValidationData;
 pub use stores::Stores;
 
 /// Everything a use case needs; cheap to clone (shared parts are behind `Arc`s).

@@ -91,6 +91,7 @@ impl Glance {
                     checker.check("get_image", &target)
                 });
                 for image in &mut images {
+                    self.order_locations(image);
                     self.shape_for_caller(ctx, image);
                 }
                 let next_marker = full_page

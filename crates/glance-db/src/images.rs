@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use glance_domain::{Image, ImageStatus};
 
+use crate::locations::{insert_location, NewLocation};
 use crate::rows::{child_queries, fill_children, image_from_row, IMAGE_COLUMNS};
 use crate::sql::{SqlBuf, SqlValue};
 use crate::{now, Db, DbError, WriteTx};
@@ -205,22 +206,11 @@ impl Db {
         if !change_status_in(&mut tx, id, change).await? {
             return Ok(false);
         }
-        let at = now();
-        let mut q = SqlBuf::new(
-            "INSERT INTO image_locations (image_id, value, created_at, updated_at, deleted, meta_data, status) VALUES ",
-        );
-        q.bind_list([
-            SqlValue::from(id),
-            url.into(),
-            at.into(),
-            at.into(),
-            false.into(),
-            serde_json::Value::Object(metadata.clone())
-                .to_string()
-                .into(),
-            "active".into(),
-        ]);
-        tx.execute(&q).await?;
+        let location = NewLocation {
+            url: url.to_string(),
+            metadata: metadata.clone(),
+        };
+        insert_location(&mut tx, id, &location).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -294,7 +284,7 @@ impl Db {
     }
 }
 
-async fn change_status_in(
+pub(crate) async fn change_status_in(
     tx: &mut WriteTx,
     id: &str,
     change: &StatusChange,

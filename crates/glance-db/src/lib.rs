@@ -5,6 +5,7 @@
 mod engine;
 mod images;
 mod list;
+mod locations;
 mod members;
 mod metadefs;
 mod migrate;
@@ -21,6 +22,7 @@ pub use list::{
     CmpOp, Column, Condition, ImageListQuery, ListResult, ListVisibility, SortDir, SortKey,
     VisibilityScope,
 };
+pub use locations::{LocationChange, NewLocation};
 pub use members::MemberAdded;
 pub use metadefs::{
     namespace_sortable, AssociationRow, AssociationValues, ContentKind, ContentPage, ContentRow,

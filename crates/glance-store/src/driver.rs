@@ -97,6 +97,18 @@ pub trait Store: Send + Sync + 'static {
     /// object others still depend on (RBD clones) is `InUse`.
     async fn delete(&self, location: &str, caller: &StoreCaller) -> Result<(), StoreError>;
 
+    /// Whether `delete` would be refused because others depend on the data (RBD
+    /// snapshots with clones: `InUse`). Asked before an image or location is removed
+    /// from the database, so a refusal changes nothing. Most stores have no such
+    /// dependants.
+    async fn check_deletable(
+        &self,
+        _location: &str,
+        _caller: &StoreCaller,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Whether `location` (a URI) belongs to this store.
     fn owns(&self, location: &str) -> bool;
 }

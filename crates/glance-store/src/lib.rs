@@ -11,6 +11,7 @@ pub mod http;
 pub mod options;
 #[cfg(feature = "rbd")]
 pub mod rbd;
+mod redact;
 pub mod registry;
 pub mod remote;
 pub mod s3;
@@ -24,4 +25,5 @@ pub use error::StoreError;
 pub use filesystem::FilesystemStore;
 pub use hashing::{Digests, HashAlgo, HashingPipeline};
 pub use options::StoreOptions;
+pub use redact::redact_location;
 pub use upload::{write_stream, ChunkObserver, UploadLimits, WrittenObject};

@@ -1,9 +1,14 @@
 //! The versions document, `/healthcheck` and `/v2/info/*`.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use glance_auth::RequestContext;
 use glance_config::Settings;
+use glance_store::Store;
 use serde_json::{json, Value};
 
 use super::reject_body;
@@ -97,20 +102,55 @@ pub async fn stores_info(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     reject_body(&headers)?;
+    let stores: Vec<Value> = listed_stores(&state)?
+        .into_iter()
+        .map(|(entry, _)| Value::Object(entry))
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "stores": stores })))
+}
+
+/// `GET /v2/info/stores/detail` (2.15): the same entries with `type`, `weight` and
+/// the driver's `properties`; admins and services only.
+pub async fn stores_detail(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    reject_body(&headers)?;
+    let listed = listed_stores(&state)?;
+    state.glance.enforce_global(&ctx, "stores_info_detail")?;
+    let stores: Vec<Value> = listed
+        .into_iter()
+        .map(|(mut entry, store)| {
+            let info = store.info();
+            entry.insert("type".into(), info.store_type.clone().into());
+            entry.insert("properties".into(), Value::Object(store.properties()));
+            entry.insert("weight".into(), info.weight.into());
+            Value::Object(entry)
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "stores": stores })))
+}
+
+/// The stores `/v2/info/stores` lists (404 without multi-store), each as its entry
+/// (`id`, `description`, `default`, `read-only`) and the store itself.
+fn listed_stores(
+    state: &AppState,
+) -> Result<Vec<(serde_json::Map<String, Value>, &Arc<dyn Store>)>, ApiError> {
     if !state.glance.stores.multi_store() {
         return Err(ApiError::not_found(
             "Multi backend is not supported at this site.",
         ));
     }
     let default_id = state.glance.stores.default_store().info().id.clone();
-    let stores: Vec<Value> = state
+    Ok(state
         .glance
         .stores
         .all()
         .iter()
-        .map(|s| s.info())
-        .filter(|info| !info.id.starts_with("os_glance_"))
-        .map(|info| {
+        .filter(|s| !s.info().id.starts_with("os_glance_"))
+        .map(|store| {
+            let info = store.info();
             let mut m = serde_json::Map::new();
             m.insert("id".into(), info.id.clone().into());
             if let Some(d) = &info.description {
@@ -122,8 +162,7 @@ pub async fn stores_info(
             if info.read_only {
                 m.insert("read-only".into(), "true".into());
             }
-            Value::Object(m)
+            (m, store)
         })
-        .collect();
-    Ok(json_response(StatusCode::OK, &json!({ "stores": stores })))
+        .collect())
 }

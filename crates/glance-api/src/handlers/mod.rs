@@ -3,6 +3,7 @@
 pub mod discovery;
 pub mod image_data;
 pub mod images;
+pub mod locations;
 pub mod members;
 pub mod metadefs_content;
 pub mod metadefs_namespaces;
