@@ -10,6 +10,7 @@ mod images;
 mod inspection;
 mod list_params;
 mod location_import;
+mod location_patch;
 mod locations;
 mod members;
 pub mod metadefs;

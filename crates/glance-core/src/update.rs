@@ -43,6 +43,18 @@ impl Glance {
         ops: &[PatchOp],
         dialect: PatchDialect,
     ) -> CoreResult<Image> {
+        let is_location_op = |op: &PatchOp| op.path.first().is_some_and(|k| k == "locations");
+        if self.settings.show_multiple_locations && ops.iter().any(is_location_op) {
+            // Location operations touch the store and are written one by one; mixing
+            // them with other changes in one request is not supported.
+            if !ops.iter().all(is_location_op) {
+                return Err(CoreError::BadRequest(
+                    "Location changes cannot be combined with other changes in one request.".into(),
+                ));
+            }
+            self.patch_locations(ctx, id, ops).await?;
+            return self.get_image(ctx, id).await;
+        }
         for op in ops {
             self.validate_op(op)?;
         }

@@ -328,3 +328,117 @@ async fn add_location_refusals_change_nothing() {
         "It's not allowed to add locations if image status is active.",
     );
 }
+
+const PATCH_TYPE: &str = "application/openstack-images-v2.1-json-patch";
+
+async fn patch(c: &Caller<'_>, id: &str, ops: Value) -> common::TestResponse {
+    let body = Some(ops.to_string().into_bytes());
+    c.send(Method::PATCH, &format!("/v2/images/{id}"), body, PATCH_TYPE)
+        .await
+}
+
+#[tokio::test]
+async fn patch_remove_location_deletes_that_copy_only() {
+    let root = tempfile::tempdir().unwrap();
+    let s = common::server_with(&two_stores(root.path())).await;
+    let id = image_in_both(&s, root.path(), b"patched copies").await;
+    let a = admin(&s);
+    let owner = Caller::new(&s, "p1", "member,reader");
+
+    let r = patch(
+        &owner,
+        &id,
+        json!([{"op": "remove", "path": "/locations/0"}]),
+    )
+    .await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "You are not authorized to complete delete_image_location action.",
+    );
+    for path in ["/locations/2", "/locations/x"] {
+        let r = patch(&a, &id, json!([{"op": "remove", "path": path}])).await;
+        assert_error(
+            &r,
+            StatusCode::BAD_REQUEST,
+            "Invalid position for removing a location.",
+        );
+    }
+    let r = patch(
+        &a,
+        &id,
+        json!([{"op": "remove", "path": "/locations/0"}, {"op": "replace", "path": "/name", "value": "n"}]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(root.path().join("cheap").join(&id).exists());
+
+    // Position 0 is the heavier store's copy ("cheap").
+    let r = patch(&a, &id, json!([{"op": "remove", "path": "/locations/0"}])).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let image = r.json();
+    assert_eq!(image["stores"], "fast");
+    assert_eq!(image["locations"].as_array().unwrap().len(), 1);
+    assert!(!root.path().join("cheap").join(&id).exists());
+    assert!(root.path().join("fast").join(&id).exists());
+
+    let r = patch(&a, &id, json!([{"op": "remove", "path": "/locations/0"}])).await;
+    assert_error(
+        &r,
+        StatusCode::FORBIDDEN,
+        "Cannot remove last location in the image.",
+    );
+    assert!(root.path().join("fast").join(&id).exists());
+}
+
+#[tokio::test]
+async fn patch_cannot_point_an_image_at_local_files() {
+    let root = tempfile::tempdir().unwrap();
+    let s = common::server_with(&two_stores(root.path())).await;
+    let a = admin(&s);
+    let id = a
+        .create(json!({"disk_format": "raw", "container_format": "bare"}))
+        .await;
+    let secret = root.path().join("secret");
+    std::fs::write(&secret, b"not an image").unwrap();
+    let inside = root.path().join("fast").join("planted");
+    std::fs::write(&inside, b"planted").unwrap();
+    for url in [
+        format!("file://{}", secret.display()),
+        format!("file://{}", inside.display()),
+        format!("file://{}/../secret", root.path().join("fast").display()),
+        "swift+config://ref1/glance/x".to_string(),
+    ] {
+        let ops =
+            json!([{"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}]);
+        let r = patch(&a, &id, ops).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}: {}", r.text());
+        let ops = json!([{"op": "replace", "path": "/locations", "value": [{"url": url, "metadata": {}}]}]);
+        let r = patch(&a, &id, ops).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}: {}", r.text());
+    }
+    let image = a.get(&format!("/v2/images/{id}")).await.json();
+    assert_eq!(image["status"], "queued");
+    assert_eq!(image["locations"], json!([]));
+    let r = a.get(&format!("/v2/images/{id}/file")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+
+    let r = patch(
+        &a,
+        &id,
+        json!([{"op": "replace", "path": "/locations", "value": []}]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = patch(
+        &a,
+        &id,
+        json!([{"op": "add", "path": "/locations/7", "value": {"url": "http://example.com/x"}}]),
+    )
+    .await;
+    assert_error(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "Invalid position for adding a location.",
+    );
+}

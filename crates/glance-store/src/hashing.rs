@@ -44,6 +44,17 @@ impl HashAlgo {
     }
 
     /// The hashlib name stored in `os_hash_algo`.
+    /// Bytes in a digest of this algorithm.
+    pub fn digest_len(self) -> usize {
+        match self {
+            Self::Md5 => 16,
+            Self::Sha224 | Self::Sha512_224 => 28,
+            Self::Sha256 | Self::Sha512_256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Md5 => "md5",
