@@ -73,7 +73,7 @@ impl Glance {
         let activation = self
             .activation_for(ctx, image, std::slice::from_ref(&given))
             .await?;
-        let location = self.new_location(&given)?;
+        let location = self.new_location(ctx, &given)?;
         let quota = usize::try_from(self.settings.image_location_quota).ok();
         let allowed = [ImageStatus::Active];
         let change = self
@@ -113,7 +113,7 @@ impl Glance {
         let activation = self.activation_for(ctx, image, &given).await?;
         let mut locations = Vec::new();
         for g in &given {
-            let location = self.new_location(g)?;
+            let location = self.new_location(ctx, g)?;
             if locations
                 .iter()
                 .any(|l: &NewLocation| l.url == location.url)
@@ -236,7 +236,7 @@ impl Glance {
             ));
         }
         let first = &given[0].url;
-        let store = self.store_for_new_location(first)?;
+        let store = self.store_for_new_location(ctx, first)?;
         let size = store
             .size(first, &store_caller(ctx))
             .await
@@ -326,8 +326,8 @@ impl Glance {
         Ok(new)
     }
 
-    fn new_location(&self, given: &GivenLocation) -> CoreResult<NewLocation> {
-        let store = self.store_for_new_location(&given.url)?;
+    fn new_location(&self, ctx: &RequestContext, given: &GivenLocation) -> CoreResult<NewLocation> {
+        let store = self.store_for_new_location(ctx, &given.url)?;
         let mut metadata = given.metadata.clone();
         if self.stores.multi_store() {
             metadata.insert("store".into(), store.info().id.clone().into());
@@ -361,7 +361,7 @@ fn given_location(value: Option<&Value>) -> CoreResult<GivenLocation> {
 }
 
 fn hex_of_length(value: &str, bytes: usize, key: &str, algo: &str) -> CoreResult<()> {
-    if value.len() % 2 != 0 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !value.len().is_multiple_of(2) || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(CoreError::Conflict(format!(
             "{key} ({value}) is not a valid hexadecimal value"
         )));

@@ -195,7 +195,7 @@ impl Glance {
         if let Some(v) = &validation {
             check_hash_value(v)?;
         }
-        let store = self.store_for_new_location(url)?;
+        let store = self.store_for_new_location(ctx, url)?;
         if image.disk_format.is_none() || image.container_format.is_none() {
             return Err(CoreError::BadRequest(
                 "Properties disk_format, container_format must be set prior to saving data.".into(),
@@ -241,6 +241,7 @@ impl Glance {
     /// `BadStoreUri`).
     pub(crate) fn store_for_new_location(
         &self,
+        ctx: &RequestContext,
         url: &str,
     ) -> CoreResult<std::sync::Arc<dyn glance_store::Store>> {
         let scheme = url
@@ -250,6 +251,31 @@ impl Glance {
             .to_ascii_lowercase();
         if !url.contains("://") || RESTRICTED_SCHEMES.contains(&scheme.as_str()) {
             return Err(invalid_location(url));
+        }
+        // Only admins and services may point an image at an object of a store we
+        // write to (s3, swift, rbd): those are read with the service's own
+        // credentials, so a project member could otherwise read any object the
+        // service can, other projects' images included.
+        let trusted = ctx.is_admin
+            || ctx
+                .roles
+                .iter()
+                .chain(ctx.service_roles.iter())
+                .any(|r| r == "service");
+        if !trusted && scheme != "http" && scheme != "https" {
+            return Err(CoreError::Forbidden(
+                "Only web (http, https) locations may be added by this user.".into(),
+            ));
+        }
+        // Web locations are fetched by this service: they must pass the SSRF rules
+        // now, so a refused one never even starts an import.
+        if scheme == "http" || scheme == "https" {
+            self.stores.uri_filter().check_url(url).map_err(|why| {
+                CoreError::BadRequest(format!(
+                    "Invalid location: {} ({why})",
+                    redact_location(url)
+                ))
+            })?;
         }
         self.stores
             .for_location(url)
@@ -274,7 +300,7 @@ fn in_use(id: &str, e: glance_store::StoreError) -> CoreError {
 /// Upstream's `_validate_hashing_data`: hex of the algorithm's digest length.
 fn check_hash_value(v: &ValidationData) -> CoreResult<()> {
     let value = &v.os_hash_value;
-    let bytes = (value.len() % 2 == 0 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+    let bytes = (value.len().is_multiple_of(2) && value.bytes().all(|b| b.is_ascii_hexdigit()))
         .then_some(value.len() / 2)
         .ok_or_else(|| {
             CoreError::BadRequest(format!(

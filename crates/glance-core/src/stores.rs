@@ -6,6 +6,7 @@ use std::sync::Arc;
 use glance_auth::RequestContext;
 use glance_config::Settings;
 use glance_store::registry::{open_store, StoreEnv};
+use glance_store::remote::ssrf::UriFilter;
 use glance_store::{Store, StoreCaller, StoreInfo, StoreOptions};
 
 use crate::{CoreError, CoreResult};
@@ -16,6 +17,8 @@ pub struct Stores {
     stores: Vec<Arc<dyn Store>>,
     default_index: usize,
     multi: bool,
+    /// `[import_filtering_opts]`: the URLs callers may make us fetch.
+    uri_filter: UriFilter,
 }
 
 /// `default_store` schemes and the store type serving each.
@@ -32,6 +35,11 @@ fn type_of_scheme(scheme: &str) -> &str {
 impl Stores {
     pub fn from_settings(settings: &Settings) -> CoreResult<Stores> {
         let default_images_dir = settings.data_dir.join("images");
+        let filtering = StoreOptions::new(
+            "import_filtering_opts",
+            settings.import_filtering_opts.clone(),
+        );
+        let uri_filter = UriFilter::from_options(&filtering).map_err(startup_error)?;
         if settings.multi_store() {
             let mut stores: Vec<Arc<dyn Store>> = Vec::new();
             for (id, kind) in &settings.enabled_backends {
@@ -52,7 +60,7 @@ impl Stores {
                 );
                 let env = StoreEnv {
                     file_datadir: dir,
-                    ..Default::default()
+                    uri_filter: uri_filter.clone(),
                 };
                 stores.push(open_store(info, &options, &env).map_err(startup_error)?);
             }
@@ -71,6 +79,7 @@ impl Stores {
                 stores,
                 default_index,
                 multi: true,
+                uri_filter,
             });
         }
         // Single-store mode: every listed driver is loaded (reads of `http` locations
@@ -106,7 +115,7 @@ impl Stores {
             };
             let env = StoreEnv {
                 file_datadir: dir.clone(),
-                ..Default::default()
+                uri_filter: uri_filter.clone(),
             };
             match open_store(info, &options, &env) {
                 Ok(store) => stores.push(store),
@@ -126,7 +135,14 @@ impl Stores {
             stores,
             default_index,
             multi: false,
+            uri_filter,
         })
+    }
+
+    /// The filter remote URLs from callers must pass (schemes, hosts, ports and
+    /// the private-address rule); names are checked again when they resolve.
+    pub fn uri_filter(&self) -> &UriFilter {
+        &self.uri_filter
     }
 
     pub fn multi_store(&self) -> bool {

@@ -36,6 +36,12 @@ impl StoreOptions {
         self
     }
 
+    /// Whether the option appears at all (an empty value included: for list
+    /// options `name =` means an empty list, not the default).
+    pub fn is_set(&self, option: &str) -> bool {
+        self.values.contains_key(option)
+    }
+
     /// The value as written; an empty value counts as unset, as oslo's StrOpt
     /// defaults do for the options stores read.
     pub fn string(&self, option: &str) -> Option<String> {

@@ -10,11 +10,18 @@ pub fn redact_location(url: &str) -> Cow<'_, str> {
     let Some(scheme_end) = url.find("://") else {
         return Cow::Borrowed(url);
     };
+    let scheme = &url[..scheme_end];
     let rest = &url[scheme_end + 3..];
-    // The authority ends at the first '/', '?' or '#'; a userinfo is what precedes
-    // its last '@' (secrets may contain '@' when not escaped, never '/').
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
+    // s3 and swift locations carry their credentials unescaped, as upstream writes
+    // them: an S3 secret may hold '/', so the credentials end at the last '@' of the
+    // whole location (bucket, container and object names hold none). Elsewhere the
+    // authority ends at the first '/', '?' or '#', and the userinfo at its last '@'.
+    let within = if scheme.starts_with("s3") || scheme.starts_with("swift") {
+        rest.len()
+    } else {
+        rest.find(['/', '?', '#']).unwrap_or(rest.len())
+    };
+    match rest[..within].rfind('@') {
         Some(at) => Cow::Owned(format!("{}{}", &url[..scheme_end + 3], &rest[at + 1..])),
         None => Cow::Borrowed(url),
     }
@@ -36,6 +43,15 @@ mod tests {
                 "swift+https://auth.example/v3/glance/id",
             ),
             ("s3+http://a:b@c@host:8080/b/k", "s3+http://host:8080/b/k"),
+            ("s3://AK:abc/def+g@host/b/k", "s3://host/b/k"),
+            (
+                "s3+https://AK:x/y/z@host:443/bucket/id",
+                "s3+https://host:443/bucket/id",
+            ),
+            (
+                "swift+http://acct%3Auser:k/e@y@auth:5000/v3/c/o",
+                "swift+http://auth:5000/v3/c/o",
+            ),
             (
                 "file:///var/lib/glance/images/id",
                 "file:///var/lib/glance/images/id",

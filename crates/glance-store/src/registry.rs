@@ -19,7 +19,11 @@ pub struct StoreEnv {
 
 /// Store types this build can run.
 pub fn supported_types() -> Vec<&'static str> {
-    let types = vec!["file"];
+    let mut types = vec!["file", "http", "s3"];
+    types.push("swift");
+    if cfg!(feature = "rbd") {
+        types.push("rbd");
+    }
     types
 }
 
@@ -34,6 +38,15 @@ pub fn open_store(
             info,
             env.file_datadir.clone(),
         )?)),
+        "http" => Ok(Arc::new(crate::http::HttpStore::new(
+            info,
+            options,
+            env.uri_filter.clone(),
+        )?)),
+        #[cfg(feature = "rbd")]
+        "rbd" => Ok(Arc::new(crate::rbd::RbdStore::new(info, options)?)),
+        "swift" => Ok(Arc::new(crate::swift::SwiftStore::new(info, options)?)),
+        "s3" => Ok(Arc::new(crate::s3::S3Store::new(info, options)?)),
         other => Err(StoreError::Config {
             group: options.group().to_string(),
             option: "store type".into(),

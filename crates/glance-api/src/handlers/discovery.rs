@@ -132,11 +132,14 @@ pub async fn stores_detail(
     Ok(json_response(StatusCode::OK, &json!({ "stores": stores })))
 }
 
+/// One `/v2/info/stores` entry and the store it describes.
+type ListedStore<'a> = (serde_json::Map<String, Value>, &'a Arc<dyn Store>);
+
 /// The stores `/v2/info/stores` lists (404 without multi-store), each as its entry
 /// (`id`, `description`, `default`, `read-only`) and the store itself.
 fn listed_stores(
     state: &AppState,
-) -> Result<Vec<(serde_json::Map<String, Value>, &Arc<dyn Store>)>, ApiError> {
+) -> Result<Vec<ListedStore<'_>>, ApiError> {
     if !state.glance.stores.multi_store() {
         return Err(ApiError::not_found(
             "Multi backend is not supported at this site.",

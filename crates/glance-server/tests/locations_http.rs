@@ -1,0 +1,242 @@
+//! Images whose data lives on a web server (spec §8.1, §8.2): the location API and
+//! the legacy PATCH with the http store, against a real HTTP server on loopback
+//! that the test starts. Loopback is refused by default (the SSRF rule), so the
+//! positive cases list 127.0.0.1 and the server's port in `[import_filtering_opts]`.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use common::{Caller, TestServer, TRUSTED};
+use md5::{Digest as _, Md5};
+use serde_json::{json, Value};
+use sha2::Sha512;
+
+const PATCH_TYPE: &str = "application/openstack-images-v2.1-json-patch";
+
+fn image_bytes() -> Vec<u8> {
+    (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+/// A web server with `/image.raw`; returns its port.
+async fn web_server() -> u16 {
+    let app = Router::new().route("/image.raw", get(|| async { image_bytes() }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
+}
+
+fn config(port: u16, allow_loopback: bool) -> String {
+    let filtering = if allow_loopback {
+        format!("[import_filtering_opts]\nallowed_hosts = 127.0.0.1\nallowed_ports = {port}\n")
+    } else {
+        format!("[import_filtering_opts]\nallowed_ports = {port}\n")
+    };
+    format!("{TRUSTED}[DEFAULT]\nshow_multiple_locations = true\n{filtering}")
+}
+
+async fn new_image(c: &Caller<'_>) -> String {
+    c.create(json!({"disk_format": "raw", "container_format": "bare"}))
+        .await
+}
+
+async fn wait_for_status(c: &Caller<'_>, id: &str, want: &str) -> Value {
+    for _ in 0..200 {
+        let image = c.get(&format!("/v2/images/{id}")).await.json();
+        if image["status"] == want {
+            return image;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("image {id} never became {want}");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn add_location(c: &Caller<'_>, id: &str, body: Value) -> common::TestResponse {
+    c.json(Method::POST, &format!("/v2/images/{id}/locations"), body)
+        .await
+}
+
+#[tokio::test]
+async fn location_api_hashes_the_web_data_and_activates() {
+    let port = web_server().await;
+    let s: TestServer = common::server_with(&config(port, true)).await;
+    let owner = Caller::new(&s, "p1", "member,reader");
+    let id = new_image(&owner).await;
+    let url = format!("http://127.0.0.1:{port}/image.raw");
+    let data = image_bytes();
+    let sha512 = hex(&Sha512::digest(&data));
+
+    let r = add_location(
+        &owner,
+        &id,
+        json!({"url": url, "validation_data": {"os_hash_algo": "sha512", "os_hash_value": sha512}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    assert!(r.body.is_empty());
+    let image = wait_for_status(&owner, &id, "active").await;
+    assert_eq!(image["size"], data.len());
+    assert_eq!(image["checksum"], hex(&Md5::digest(&data)));
+    assert_eq!(image["os_hash_algo"], "sha512");
+    assert_eq!(image["os_hash_value"], sha512);
+    assert_eq!(image["locations"], json!([{"url": url, "metadata": {}}]));
+    // The data is served from the web server through the http store.
+    let r = owner.get(&format!("/v2/images/{id}/file")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body == data, "downloaded bytes");
+    // A second add: the image is no longer queued.
+    let r = add_location(&owner, &id, json!({ "url": url })).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    // Deleting the image leaves the web server's file alone (and succeeds).
+    assert_eq!(
+        owner.delete(&format!("/v2/images/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn wrong_validation_data_puts_the_image_back_to_queued() {
+    let port = web_server().await;
+    let s = common::server_with(&config(port, true)).await;
+    let owner = Caller::new(&s, "p1", "member,reader");
+    let id = new_image(&owner).await;
+    let url = format!("http://127.0.0.1:{port}/image.raw");
+    let wrong = "ab".repeat(64);
+    let r = add_location(
+        &owner,
+        &id,
+        json!({"url": url, "validation_data": {"os_hash_algo": "sha512", "os_hash_value": wrong}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    // importing while it hashes, then back to queued with nothing recorded.
+    let image = wait_for_status(&owner, &id, "queued").await;
+    assert_eq!(image["locations"], json!([]));
+    assert_eq!(image["checksum"], Value::Null);
+    assert_eq!(image["size"], Value::Null);
+    // A missing object fails the same way.
+    let r = add_location(
+        &owner,
+        &id,
+        json!({"url": format!("http://127.0.0.1:{port}/missing.raw")}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let image = wait_for_status(&owner, &id, "queued").await;
+    assert_eq!(image["locations"], json!([]));
+}
+
+#[tokio::test]
+async fn loopback_and_metadata_addresses_are_refused_unless_allowed() {
+    let port = web_server().await;
+    let s = common::server_with(&config(port, false)).await;
+    let owner = Caller::new(&s, "p1", "member,reader");
+    let id = new_image(&owner).await;
+    for url in [
+        format!("http://127.0.0.1:{port}/image.raw"),
+        format!("http://[::1]:{port}/image.raw"),
+        format!("http://2130706433:{port}/image.raw"),
+        format!("http://169.254.169.254:{port}/latest/meta-data/"),
+        format!("http://10.0.0.1:{port}/image.raw"),
+        format!("http://user:pw@127.0.0.1:{port}/image.raw"),
+    ] {
+        let r = add_location(&owner, &id, json!({ "url": url })).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}: {}", r.text());
+        assert!(!r.text().contains("pw@"), "{}", r.text());
+        let ops =
+            json!([{"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}]);
+        let r = owner
+            .send(
+                Method::PATCH,
+                &format!("/v2/images/{id}"),
+                Some(ops.to_string().into_bytes()),
+                PATCH_TYPE,
+            )
+            .await;
+        assert!(
+            r.status == StatusCode::BAD_REQUEST || r.status == StatusCode::FORBIDDEN,
+            "{url}: {}",
+            r.text()
+        );
+    }
+    // `localhost` is a name, checked on the addresses it resolves to: refused when
+    // the image's data is first read.
+    let r = add_location(
+        &owner,
+        &id,
+        json!({"url": format!("http://localhost:{port}/image.raw")}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let image = wait_for_status(&owner, &id, "queued").await;
+    assert_eq!(image["locations"], json!([]));
+    assert_eq!(image["status"], "queued");
+}
+
+#[tokio::test]
+async fn legacy_patch_adds_and_removes_web_locations() {
+    let port = web_server().await;
+    let s = common::server_with(&config(port, true)).await;
+    let admin = Caller::new(&s, "ops", "admin,member,reader");
+    let id = new_image(&admin).await;
+    let first = format!("http://127.0.0.1:{port}/image.raw");
+    let second = format!("http://127.0.0.1:{port}/image.raw?copy=2");
+    let uri = format!("/v2/images/{id}");
+    let patch = |ops: Value| {
+        admin.send(
+            Method::PATCH,
+            &uri,
+            Some(ops.to_string().into_bytes()),
+            PATCH_TYPE,
+        )
+    };
+    let data = image_bytes();
+    let md5 = hex(&Md5::digest(&data));
+    let sha512 = hex(&Sha512::digest(&data));
+    // As upstream: new validation data must carry the configured hash too.
+    let r = patch(json!([{"op": "add", "path": "/locations/-", "value": {
+        "url": first, "validation_data": {"checksum": md5}}}]))
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let r = patch(json!([{"op": "add", "path": "/locations/-", "value": {
+        "url": first, "metadata": {"note": "web"},
+        "validation_data": {"checksum": md5, "os_hash_algo": "sha512", "os_hash_value": sha512}}}]))
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let image = r.json();
+    assert_eq!(image["status"], "active");
+    assert_eq!(image["size"], data.len());
+    assert_eq!(image["checksum"], md5);
+    assert_eq!(
+        image["locations"],
+        json!([{"url": first, "metadata": {"note": "web"}}])
+    );
+
+    let r = patch(
+        json!([{"op": "add", "path": "/locations/-", "value": {"url": first, "metadata": {}}}]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "duplicate: {}", r.text());
+    let r = patch(
+        json!([{"op": "add", "path": "/locations/1", "value": {"url": second, "metadata": {}}}]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["locations"].as_array().unwrap().len(), 2);
+    let r = patch(json!([{"op": "remove", "path": "/locations/0"}])).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        r.json()["locations"],
+        json!([{"url": second, "metadata": {}}])
+    );
+    let r = admin.get(&format!("/v2/images/{id}/file")).await;
+    assert!(r.body == data);
+}
