@@ -137,9 +137,7 @@ type ListedStore<'a> = (serde_json::Map<String, Value>, &'a Arc<dyn Store>);
 
 /// The stores `/v2/info/stores` lists (404 without multi-store), each as its entry
 /// (`id`, `description`, `default`, `read-only`) and the store itself.
-fn listed_stores(
-    state: &AppState,
-) -> Result<Vec<ListedStore<'_>>, ApiError> {
+fn listed_stores(state: &AppState) -> Result<Vec<ListedStore<'_>>, ApiError> {
     if !state.glance.stores.multi_store() {
         return Err(ApiError::not_found(
             "Multi backend is not supported at this site.",
