@@ -47,7 +47,17 @@ impl IdentityClient {
         connector.set_nodelay(true);
         // Let the TLS layer see https:// URLs (the plain connector refuses them).
         connector.enforce_http(false);
-        let tls = super::tls::client_config(config.cafile.as_deref(), config.insecure)?;
+        if config.insecure {
+            tracing::warn!(
+                "[keystone_authtoken] insecure = true: Keystone's certificate is not verified"
+            );
+        }
+        let tls =
+            glance_store::remote::tls_client_config(config.cafile.as_deref(), config.insecure)
+                .map_err(|message| KeystoneConfigError {
+                    option: "cafile",
+                    message,
+                })?;
         let connector = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()

@@ -27,7 +27,6 @@ mod error;
 #[cfg(test)]
 mod flow_tests;
 mod identity;
-mod tls;
 mod token;
 
 use std::sync::atomic::{AtomicBool, Ordering};

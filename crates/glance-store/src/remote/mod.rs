@@ -6,6 +6,8 @@ mod client;
 pub mod ssrf;
 mod tls;
 
+pub use tls::client_config as tls_client_config;
+
 pub use client::{
     body_stream, empty_body, full_body, read_small_body, AddressFilter, ChannelBody, HttpClient,
     RequestBody, Response, TlsOptions,

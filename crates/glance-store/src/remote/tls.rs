@@ -1,6 +1,7 @@
-//! TLS towards remote stores: the system's trusted certificates plus an optional CA
-//! file, or no verification at all when the operator says so (`https_insecure`,
-//! `swift_store_auth_insecure`).
+//! TLS of the service's outgoing HTTPS calls (remote stores, and Keystone from
+//! glance-auth): the system's trusted certificates plus an optional CA file, or no
+//! verification at all when the operator says so (`https_insecure`,
+//! `swift_store_auth_insecure`, keystonemiddleware's `insecure`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 
 /// Builds the client configuration; `Err` is the reason, for the caller to attach to
 /// the option that named the CA file.
-pub(crate) fn client_config(cafile: Option<&Path>, insecure: bool) -> Result<ClientConfig, String> {
+pub fn client_config(cafile: Option<&Path>, insecure: bool) -> Result<ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -24,7 +25,11 @@ pub(crate) fn client_config(cafile: Option<&Path>, insecure: bool) -> Result<Cli
             .with_no_client_auth());
     }
     let mut roots = RootCertStore::empty();
+    // Unreadable system certificates are not fatal: the CA file may be all there is.
     let native = rustls_native_certs::load_native_certs();
+    for e in &native.errors {
+        tracing::debug!(error = %e, "skipping unreadable system certificates");
+    }
     roots.add_parsable_certificates(native.certs);
     if let Some(path) = cafile {
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
