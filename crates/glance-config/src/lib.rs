@@ -19,4 +19,4 @@ pub use settings::{
     BackendSettings, DatabaseSettings, GlanceStoreSettings, ImageFormatSettings, RawConfig,
     Settings, DEFAULT_CONTAINER_FORMATS, DEFAULT_DISK_FORMATS,
 };
-pub use stores::store_type_of_entry;
+pub use stores::{store_type_of_entry, store_type_of_scheme};

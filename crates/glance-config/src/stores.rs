@@ -154,7 +154,7 @@ fn verify_default_store(
     stores: Option<&Found>,
 ) -> Result<(), ConfigError> {
     let scheme = s.glance_store.default_store.as_str();
-    let Some(&(_, store_type)) = SCHEMES.iter().find(|(known, _)| *known == scheme) else {
+    let Some(store_type) = store_type_of_scheme(scheme) else {
         let choices: Vec<&str> = SCHEMES.iter().map(|(known, _)| *known).collect();
         let reason = format!("'{scheme}' is not one of {}", choices.join(", "));
         return Err(match default_store {
@@ -196,6 +196,15 @@ fn default_store_error(reason: String) -> ConfigError {
         option: "default_store".to_string(),
         reason,
     }
+}
+
+/// The store type serving a `default_store` scheme (`swift+https` -> `swift`), if
+/// the scheme is one glance_store knows.
+pub fn store_type_of_scheme(scheme: &str) -> Option<&'static str> {
+    SCHEMES
+        .iter()
+        .find(|(known, _)| *known == scheme)
+        .map(|&(_, store_type)| store_type)
 }
 
 /// A `stores` entry as a store type: short names as they are, and the

@@ -303,7 +303,7 @@ impl Glance {
                     .into(),
             ));
         }
-        let Some((store, location)) = self.ordered_locations(&image).iter().find_map(|l| {
+        let Some((store, location)) = self.active_locations(&image).iter().find_map(|l| {
             self.stores
                 .for_location(&l.url)
                 .map(|s| (s.clone(), l.url.clone()))

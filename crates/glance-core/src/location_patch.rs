@@ -10,6 +10,7 @@ use glance_domain::patch::{PatchOp, PatchOpKind};
 use glance_domain::{Image, ImageStatus};
 use serde_json::{Map, Value};
 
+use crate::locations::{hex_len, invalid_location};
 use crate::stores::store_caller;
 use crate::{CoreError, CoreResult, Glance};
 
@@ -159,7 +160,7 @@ impl Glance {
                 image.status
             )));
         }
-        let live = self.ordered_locations(image);
+        let live = self.active_locations(image);
         if live.len() == 1 {
             return Err(CoreError::Forbidden(
                 "Cannot remove last location in the image.".into(),
@@ -361,24 +362,17 @@ fn given_location(value: Option<&Value>) -> CoreResult<GivenLocation> {
 }
 
 fn hex_of_length(value: &str, bytes: usize, key: &str, algo: &str) -> CoreResult<()> {
-    if !value.len().is_multiple_of(2) || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let Some(len) = hex_len(value) else {
         return Err(CoreError::Conflict(format!(
             "{key} ({value}) is not a valid hexadecimal value"
         )));
-    }
-    if value.len() / 2 != bytes {
+    };
+    if len != bytes {
         return Err(CoreError::Conflict(format!(
             "{key} ({value}) is not the correct size for {algo} (should be {bytes} bytes)"
         )));
     }
     Ok(())
-}
-
-fn invalid_location(url: &str) -> CoreError {
-    CoreError::BadRequest(format!(
-        "Invalid location: {}",
-        glance_store::redact_location(url)
-    ))
 }
 
 fn over_quota(attempted: usize, quota: Option<usize>) -> CoreError {

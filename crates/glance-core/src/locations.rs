@@ -32,11 +32,12 @@ impl Glance {
         let image = self.find_image(ctx, id).await?;
         self.image_policy(ctx, &image)
             .enforce("fetch_image_location")?;
-        Ok(self.ordered_locations(&image))
+        Ok(self.active_locations(&image))
     }
 
-    /// The image's live locations, the preferred first.
-    pub fn ordered_locations(&self, image: &Image) -> Vec<Location> {
+    /// The image's live locations, in the order `order_locations` gave them when the
+    /// image was loaded (the preferred first).
+    pub fn active_locations(&self, image: &Image) -> Vec<Location> {
         image
             .locations
             .iter()
@@ -94,11 +95,7 @@ impl Glance {
                     .into(),
             ));
         }
-        let live: Vec<&Location> = image
-            .locations
-            .iter()
-            .filter(|l| l.status == "active")
-            .collect();
+        let live = self.active_locations(&image);
         if live.len() == 1 {
             return Err(CoreError::Forbidden(
                 "Cannot delete image data from the only store containing it. Consider deleting \
@@ -182,12 +179,7 @@ impl Glance {
         }
         self.image_policy(ctx, &image)
             .enforce("add_image_location")?;
-        let is_service = ctx
-            .roles
-            .iter()
-            .chain(ctx.service_roles.iter())
-            .any(|r| r == "service");
-        if !is_service && !self.http_store_serves(url) {
+        if !has_service_role(ctx) && !self.http_store_serves(url) {
             return Err(CoreError::Forbidden(
                 "http store must be enabled to use location API by normal user.".into(),
             ));
@@ -256,12 +248,7 @@ impl Glance {
         // write to (s3, swift, rbd): those are read with the service's own
         // credentials, so a project member could otherwise read any object the
         // service can, other projects' images included.
-        let trusted = ctx.is_admin
-            || ctx
-                .roles
-                .iter()
-                .chain(ctx.service_roles.iter())
-                .any(|r| r == "service");
+        let trusted = ctx.is_admin || has_service_role(ctx);
         if !trusted && scheme != "http" && scheme != "https" {
             return Err(CoreError::Forbidden(
                 "Only web (http, https) locations may be added by this user.".into(),
@@ -284,7 +271,15 @@ impl Glance {
     }
 }
 
-fn invalid_location(url: &str) -> CoreError {
+/// The caller's token, or the service token beside it, carries the `service` role.
+fn has_service_role(ctx: &RequestContext) -> bool {
+    ctx.roles
+        .iter()
+        .chain(ctx.service_roles.iter())
+        .any(|r| r == "service")
+}
+
+pub(crate) fn invalid_location(url: &str) -> CoreError {
     CoreError::BadRequest(format!("Invalid location: {}", redact_location(url)))
 }
 
@@ -297,16 +292,21 @@ fn in_use(id: &str, e: glance_store::StoreError) -> CoreError {
     }
 }
 
+/// The number of bytes `value` encodes when it is hexadecimal (`bytearray.fromhex`
+/// without the spaces Python also allows), else None.
+pub(crate) fn hex_len(value: &str) -> Option<usize> {
+    (value.len().is_multiple_of(2) && value.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(value.len() / 2)
+}
+
 /// Upstream's `_validate_hashing_data`: hex of the algorithm's digest length.
 fn check_hash_value(v: &ValidationData) -> CoreResult<()> {
     let value = &v.os_hash_value;
-    let bytes = (value.len().is_multiple_of(2) && value.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then_some(value.len() / 2)
-        .ok_or_else(|| {
-            CoreError::BadRequest(format!(
-                "os_hash_value ({value}) is not a valid hexadecimal value"
-            ))
-        })?;
+    let bytes = hex_len(value).ok_or_else(|| {
+        CoreError::BadRequest(format!(
+            "os_hash_value ({value}) is not a valid hexadecimal value"
+        ))
+    })?;
     let want = match v.os_hash_algo.as_str() {
         "md5" => 16,
         "sha1" => 20,

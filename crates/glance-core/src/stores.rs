@@ -21,17 +21,6 @@ pub struct Stores {
     uri_filter: UriFilter,
 }
 
-/// `default_store` schemes and the store type serving each.
-fn type_of_scheme(scheme: &str) -> &str {
-    match scheme {
-        "filesystem" => "file",
-        "https" => "http",
-        "swift+http" | "swift+https" | "swift+config" => "swift",
-        "vsphere" => "vmware",
-        other => other,
-    }
-}
-
 impl Stores {
     pub fn from_settings(settings: &Settings) -> CoreResult<Stores> {
         let default_images_dir = settings.data_dir.join("images");
@@ -91,7 +80,8 @@ impl Stores {
             .filesystem_store_datadir
             .clone()
             .unwrap_or(default_images_dir);
-        let default_type = type_of_scheme(&settings.glance_store.default_store);
+        let scheme = settings.glance_store.default_store.as_str();
+        let default_type = glance_config::store_type_of_scheme(scheme).unwrap_or(scheme);
         let mut types: Vec<&str> = settings
             .glance_store
             .stores
@@ -101,7 +91,6 @@ impl Stores {
         if !types.contains(&default_type) {
             types.push(default_type);
         }
-        types.dedup();
         let mut stores: Vec<Arc<dyn Store>> = Vec::new();
         for kind in types {
             if stores.iter().any(|s| s.info().store_type == kind) {

@@ -113,20 +113,7 @@ impl Db {
         if live.len() == 1 {
             return Ok(LocationChange::Last);
         }
-        let at = now();
-        let mut q = SqlBuf::new("UPDATE image_locations SET deleted = ");
-        q.bind(true)
-            .push(", deleted_at = ")
-            .bind(at)
-            .push(", updated_at = ")
-            .bind(at)
-            .push(", status = ")
-            .bind("deleted")
-            .push(" WHERE id = ")
-            .bind(location_id)
-            .push(" AND image_id = ")
-            .bind(image_id);
-        tx.execute(&q).await?;
+        mark_location_deleted(&mut tx, location_id, now()).await?;
         tx.commit().await?;
         Ok(LocationChange::Done)
     }
@@ -168,17 +155,7 @@ impl Db {
             if keep.contains(&url.as_str()) {
                 continue;
             }
-            let mut q = SqlBuf::new("UPDATE image_locations SET deleted = ");
-            q.bind(true)
-                .push(", deleted_at = ")
-                .bind(at)
-                .push(", updated_at = ")
-                .bind(at)
-                .push(", status = ")
-                .bind("deleted")
-                .push(" WHERE id = ")
-                .bind(*id);
-            tx.execute(&q).await?;
+            mark_location_deleted(&mut tx, *id, at).await?;
             removed.push(url.clone());
         }
         for location in locations {
@@ -189,6 +166,27 @@ impl Db {
         tx.commit().await?;
         Ok(Some(removed))
     }
+}
+
+/// Upstream's `image_location_delete` with status `deleted`: the row stays, soft-
+/// deleted. `location_id` comes from [`live_locations`] of the same image.
+async fn mark_location_deleted(
+    tx: &mut WriteTx,
+    location_id: i64,
+    at: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    let mut q = SqlBuf::new("UPDATE image_locations SET deleted = ");
+    q.bind(true)
+        .push(", deleted_at = ")
+        .bind(at)
+        .push(", updated_at = ")
+        .bind(at)
+        .push(", status = ")
+        .bind("deleted")
+        .push(" WHERE id = ")
+        .bind(location_id);
+    tx.execute(&q).await?;
+    Ok(())
 }
 
 /// The status condition and row lock of every location change.

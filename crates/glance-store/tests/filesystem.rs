@@ -4,9 +4,10 @@
 mod common;
 
 use bytes::Bytes;
-use common::{entries, pattern, store, IMAGE_ID};
+use common::{entries, store, IMAGE_ID};
 use futures_util::StreamExt;
-use glance_store::{Store, StoreCaller, StoreError, UploadTarget};
+use glance_store::behaviour::{self, pattern};
+use glance_store::{Store, StoreCaller, StoreError};
 
 /// The filesystem seen as a server: every entry of the data directory, upload
 /// temp files included.
@@ -16,7 +17,7 @@ struct Filesystem {
 }
 
 #[async_trait::async_trait]
-impl glance_store::behaviour::Backend for Filesystem {
+impl behaviour::Backend for Filesystem {
     fn store(&self) -> &dyn Store {
         &self.store
     }
@@ -32,7 +33,7 @@ async fn passes_the_driver_behaviour_suite() {
         store: store(dir.path()),
         dir,
     };
-    glance_store::behaviour::run_all(&backend).await;
+    behaviour::run_all(&backend).await;
 }
 
 #[tokio::test]
@@ -41,12 +42,7 @@ async fn location_is_upstream_shaped() {
     // The configured default carries a trailing slash; upstream's os.path.join drops it.
     let configured = format!("{}/images/", dir.path().display());
     let s = store(std::path::Path::new(&configured));
-    let mut w = s
-        .begin_upload(&UploadTarget {
-            image_id: IMAGE_ID,
-            expected_size: None,
-            caller: &StoreCaller::service(),
-        })
+    let mut w = behaviour::begin(&s, IMAGE_ID, &StoreCaller::service())
         .await
         .unwrap();
     w.write(Bytes::from_static(b"x")).await.unwrap();
@@ -69,12 +65,7 @@ async fn bad_image_ids_are_refused() {
     for id in ["", "..", "../x", "a/b", ".hidden"] {
         assert!(
             matches!(
-                s.begin_upload(&UploadTarget {
-                    image_id: id,
-                    expected_size: None,
-                    caller: &StoreCaller::service()
-                })
-                .await,
+                behaviour::begin(&s, id, &StoreCaller::service()).await,
                 Err(StoreError::BadLocation(_))
             ),
             "{id:?}"
@@ -136,12 +127,7 @@ async fn datadir_through_a_symlink() {
     let alias = root.path().join("alias");
     std::os::unix::fs::symlink(&real, &alias).unwrap();
     let s = store(&alias);
-    let w = s
-        .begin_upload(&UploadTarget {
-            image_id: IMAGE_ID,
-            expected_size: None,
-            caller: &StoreCaller::service(),
-        })
+    let w = behaviour::begin(&s, IMAGE_ID, &StoreCaller::service())
         .await
         .unwrap();
     let location = w.commit().await.unwrap();
@@ -166,12 +152,7 @@ async fn an_object_truncated_behind_our_back_is_an_error_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let s = store(dir.path());
     let data = pattern(6 * 1024 * 1024);
-    let mut w = s
-        .begin_upload(&UploadTarget {
-            image_id: IMAGE_ID,
-            expected_size: None,
-            caller: &StoreCaller::service(),
-        })
+    let mut w = behaviour::begin(&s, IMAGE_ID, &StoreCaller::service())
         .await
         .unwrap();
     w.write(Bytes::from(data.clone())).await.unwrap();
@@ -206,12 +187,7 @@ async fn streaming_a_big_object_keeps_memory_flat() {
     let dir = tempfile::tempdir().unwrap();
     let s = store(dir.path());
     let chunk = Bytes::from(pattern(1024 * 1024));
-    let mut w = s
-        .begin_upload(&UploadTarget {
-            image_id: IMAGE_ID,
-            expected_size: None,
-            caller: &StoreCaller::service(),
-        })
+    let mut w = behaviour::begin(&s, IMAGE_ID, &StoreCaller::service())
         .await
         .unwrap();
     for _ in 0..256 {

@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{md5_hex, pattern, read_all};
+use common::md5_hex;
 use futures_util::FutureExt;
 use glance_store::behaviour::{self, Backend};
+use glance_store::behaviour::{pattern, read_all};
 use glance_store::s3::testing::BucketAdmin;
 use glance_store::s3::S3Store;
 use glance_store::{Store, StoreCaller, StoreError, StoreInfo, StoreOptions, UploadTarget};

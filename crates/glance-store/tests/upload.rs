@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{chunks, entries, md5_hex, pattern, read_all, sha512_hex, store, IMAGE_ID};
+use common::{chunks, entries, md5_hex, sha512_hex, store, IMAGE_ID};
 use futures_util::stream::{self, StreamExt};
+use glance_store::behaviour::{pattern, read_all};
 use glance_store::{
     write_stream, ChunkObserver, HashAlgo, Store, StoreCaller, StoreError, UploadLimits,
     WrittenObject,

@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use glance_store::{FilesystemStore, ObjectReader, StoreInfo};
+use glance_store::{FilesystemStore, StoreInfo};
 
 pub const IMAGE_ID: &str = "6d1c6bc8-7b36-4b2b-9d3e-2e1b2f6f0a11";
 
@@ -33,33 +32,11 @@ pub fn entries(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Deterministic, non-repeating-looking test data.
-pub fn pattern(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x9e37_79b9;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 /// Splits `data` into `Ok` chunks of `size` bytes (the last may be shorter).
 pub fn chunks(data: &[u8], size: usize) -> Vec<Result<Bytes, String>> {
     data.chunks(size)
         .map(|c| Ok(Bytes::copy_from_slice(c)))
         .collect()
-}
-
-pub async fn read_all(reader: ObjectReader) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut stream = reader.stream;
-    while let Some(chunk) = stream.next().await {
-        out.extend_from_slice(&chunk.expect("read chunk"));
-    }
-    out
 }
 
 pub fn md5_hex(data: &[u8]) -> String {
