@@ -307,17 +307,16 @@ fn check_hash_value(v: &ValidationData) -> CoreResult<()> {
             "os_hash_value ({value}) is not a valid hexadecimal value"
         ))
     })?;
-    let want = match v.os_hash_algo.as_str() {
-        "md5" => 16,
-        "sha1" => 20,
-        "sha256" => 32,
-        "sha512" => 64,
-        other => {
-            return Err(CoreError::BadRequest(format!(
-                "os_hash_algo {other} is not supported"
-            )))
-        }
-    };
+    // sha1 passes the schema, but we hash only with hashing_algorithm's choices, so
+    // such data could never be checked: refused now rather than failing later.
+    let want = glance_store::HashAlgo::from_name(&v.os_hash_algo)
+        .map(|algo| algo.digest_len())
+        .ok_or_else(|| {
+            CoreError::BadRequest(format!(
+                "os_hash_algo {} is not supported by this server",
+                v.os_hash_algo
+            ))
+        })?;
     if bytes != want {
         return Err(CoreError::BadRequest(format!(
             "os_hash_value: ({value}) is not the correct size for ({}) (should be ({want}) bytes)",

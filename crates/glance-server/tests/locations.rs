@@ -292,6 +292,16 @@ async fn add_location_refusals_change_nothing() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
 
+    // sha1 passes the schema but cannot be checked here: refused, as documented.
+    let r = post(
+        &service,
+        &uri,
+        json!({"url": "http://example.com/x", "validation_data": {"os_hash_algo": "sha1", "os_hash_value": "ab".repeat(20)}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("sha1 is not supported"), "{}", r.text());
+
     // Without the service role, only http locations through an http store.
     let r = post(&owner, &uri, json!({"url": "file:///etc/passwd"})).await;
     assert_error(
