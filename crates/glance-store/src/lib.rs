@@ -9,6 +9,7 @@ pub mod filesystem;
 pub mod hashing;
 pub mod http;
 pub mod options;
+mod percent;
 #[cfg(feature = "rbd")]
 pub mod rbd;
 mod redact;

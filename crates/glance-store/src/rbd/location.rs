@@ -4,6 +4,7 @@
 //! the old `rbd://<image>` form, which names an image in the configured pool and
 //! reads its head.
 
+use crate::percent::quote;
 use crate::StoreError;
 
 const PREFIX: &str = "rbd://";
@@ -83,19 +84,6 @@ impl RbdLocation {
             _ => format!("{PREFIX}{}", self.image),
         }
     }
-}
-
-/// Python's `urllib.parse.quote(s, safe='')`.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for byte in s.bytes() {
-        if byte.is_ascii_alphanumeric() || b"_.-~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// Python's `urllib.parse.unquote`: `%XX` becomes a byte, anything else (a `%`

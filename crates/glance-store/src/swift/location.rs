@@ -184,20 +184,10 @@ pub(crate) fn address_uri(
     )
 }
 
-/// Python's `urllib.parse.quote`, except that '/' is escaped too: upstream leaves it
-/// bare, which makes a key with '/' unreadable by upstream's own parser. For every
-/// other input the output is byte for byte upstream's.
-pub(crate) fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"_.-~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
+// Upstream quotes with Python's `urllib.parse.quote`, which leaves '/' bare and so
+// writes keys with '/' that its own parser cannot read; ours escapes it too. For
+// every other input the output is byte for byte upstream's.
+pub(crate) use crate::percent::quote;
 
 /// Percent-encodes a container or object name for a URL path; `keep_slash` leaves
 /// '/' alone (a manifest's `container/prefix`).
