@@ -13,7 +13,7 @@ use tower::ServiceExt;
 use crate::error::ApiError;
 use crate::handlers::{
     discovery, image_data, images, locations, members, metadefs_content as md,
-    metadefs_namespaces as mdns, schemas, tags,
+    metadefs_namespaces as mdns, schemas, tags, tasks,
 };
 use crate::middleware::{cors_preflight, render_errors, request_context};
 use crate::views::ImageViewOptions;
@@ -152,6 +152,7 @@ fn v2_routes(state: AppState) -> Router {
             "/v2/images/{image_id}/locations",
             on(GET, locations::list).on(POST, locations::add),
         )
+        .route("/v2/images/{image_id}/tasks", on(GET, tasks::image_tasks))
         .route(
             "/v2/stores/{store_id}/{image_id}",
             on(DELETE, locations::delete_from_store),

@@ -154,6 +154,9 @@ fn read_default_group(
     if let Some(retries) = reader.int(&[(DEFAULT, "http_retries")], 0u32, u32::MAX)? {
         s.http_retries = retries;
     }
+    if let Some(hours) = reader.int(&[("task", "task_time_to_live")], 0u32, u32::MAX)? {
+        s.task_time_to_live_hours = hours;
+    }
     s.import_filtering_opts = reader.layers().section("import_filtering_opts");
     reader.mark_section_read("import_filtering_opts");
     if let Some(methods) =

@@ -50,6 +50,8 @@ pub struct Settings {
     pub do_secure_hash: bool,
     /// `[DEFAULT] http_retries` (3): attempts at reading a location's data for hashing.
     pub http_retries: u32,
+    /// `[task] task_time_to_live` (48): hours a finished task stays listed.
+    pub task_time_to_live_hours: u32,
     /// The raw `[import_filtering_opts]` section (which remote URLs may be fetched);
     /// parsed by the store layer.
     pub import_filtering_opts: BTreeMap<String, String>,
@@ -213,6 +215,7 @@ impl Default for Settings {
             show_multiple_locations: false,
             do_secure_hash: true,
             http_retries: 3,
+            task_time_to_live_hours: 48,
             import_filtering_opts: BTreeMap::new(),
             enabled_import_methods: vec![
                 "glance-direct".into(),

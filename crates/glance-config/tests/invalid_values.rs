@@ -58,6 +58,10 @@ fn malformed_values_name_option_and_group() {
             "option bind_port in group [DEFAULT]",
         ),
         (
+            "[task]\ntask_time_to_live = forever\n",
+            "invalid value for option task_time_to_live in group [task]: 'forever' is not an integer",
+        ),
+        (
             "[DEFAULT]\nlimit_param_default = 0\n",
             "option limit_param_default in group [DEFAULT]: '0' is less than the minimum 1",
         ),

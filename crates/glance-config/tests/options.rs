@@ -260,8 +260,9 @@ fn unknown_options_and_sections_are_ignored_and_kept() {
 
 #[test]
 fn unknown_options_with_malformed_looking_values_are_not_errors() {
-    let s = load("[DEFAULT]\nuse_keystone_limits = perhaps\n[task]\ntask_time_to_live = forever\n");
-    assert_eq!(s.raw.get("task", "task_time_to_live"), Some("forever"));
+    let s =
+        load("[DEFAULT]\nuse_keystone_limits = perhaps\n[taskflow_executor]\nmax_workers = many\n");
+    assert_eq!(s.raw.get("taskflow_executor", "max_workers"), Some("many"));
 }
 
 #[test]
@@ -312,4 +313,13 @@ fn dollar_references_are_substituted() {
         Some(PathBuf::from("/var/lib/glance/images"))
     );
     assert_eq!(s.raw.get("keystone_authtoken", "password"), Some("pa$word"));
+}
+
+#[test]
+fn task_time_to_live_is_read_in_hours() {
+    assert_eq!(load("").task_time_to_live_hours, 48);
+    assert_eq!(
+        load("[task]\ntask_time_to_live = 2\n").task_time_to_live_hours,
+        2
+    );
 }

@@ -17,6 +17,7 @@ pub mod metadefs;
 mod protection;
 mod stores;
 mod tags;
+mod tasks;
 mod update;
 
 use std::sync::Arc;

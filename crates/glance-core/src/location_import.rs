@@ -11,14 +11,17 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use glance_db::{LocationChange, NewLocation, SqlValue, StatusChange};
+use glance_db::{LocationChange, NewLocation, SqlValue, StatusChange, TaskEnd};
 use glance_domain::ImageStatus;
 use glance_store::{redact_location, Digests, HashAlgo, HashingPipeline, Store, StoreCaller};
 
 use crate::locations::ValidationData;
+use crate::tasks::TaskLog;
 use crate::Glance;
 
 pub(crate) struct LocationImport {
+    /// The `location_import` task that reports how this went.
+    pub task: TaskLog,
     pub glance: Glance,
     pub image_id: String,
     pub url: String,
@@ -29,8 +32,20 @@ pub(crate) struct LocationImport {
 
 impl LocationImport {
     pub async fn run(self) {
+        self.task.begin().await;
         let outcome = self.import().await;
         let id = &self.image_id;
+        let end = match &outcome {
+            Ok(true) => TaskEnd::Success {
+                result: serde_json::json!({ "image_id": id }).to_string(),
+            },
+            Ok(false) => TaskEnd::Failure {
+                message: format!("Image {id} was deleted or changed during the location import"),
+            },
+            Err(why) => TaskEnd::Failure {
+                message: why.clone(),
+            },
+        };
         match outcome {
             Ok(true) => tracing::info!(image = %id, "location added; image active"),
             Ok(false) => tracing::info!(image = %id, "image changed during the location import"),
@@ -50,6 +65,8 @@ impl LocationImport {
                 }
             }
         }
+        // Last, so that a client seeing the task end sees the image's final state.
+        self.task.end(end).await;
     }
 
     /// `Ok(false)` when the image left `importing` meanwhile (deleted, say).

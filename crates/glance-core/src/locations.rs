@@ -8,6 +8,7 @@ use glance_domain::{Image, ImageStatus, Location};
 use glance_store::redact_location;
 
 use crate::stores::store_caller;
+use crate::tasks::TaskLog;
 use crate::{CoreError, CoreResult, Glance};
 
 /// Schemes no API caller may add, whatever its role: they would let a caller point
@@ -206,7 +207,39 @@ impl Glance {
                  progress"
             )));
         }
+        // Upstream's `location_import` task, which clients follow through
+        // `GET /v2/images/{id}/tasks`. Its input carries the URL without credentials.
+        let input = serde_json::json!({
+            "image_id": id,
+            "loc_url": redact_location(url),
+            "validation_data": validation.as_ref().map_or_else(
+                || serde_json::json!({}),
+                |v| serde_json::json!({"os_hash_algo": v.os_hash_algo, "os_hash_value": v.os_hash_value}),
+            ),
+        });
+        let task = match TaskLog::create(
+            self,
+            ctx,
+            "location_import",
+            id,
+            image.owner.as_deref(),
+            input,
+        )
+        .await
+        {
+            Ok(task) => task,
+            Err(e) => {
+                let back = StatusChange {
+                    from: ImageStatus::Importing,
+                    to: ImageStatus::Queued,
+                    columns: Vec::new(),
+                };
+                self.db.change_status(id, &back).await?;
+                return Err(e);
+            }
+        };
         let job = crate::location_import::LocationImport {
+            task,
             glance: self.clone(),
             image_id: id.to_string(),
             url: url.to_string(),

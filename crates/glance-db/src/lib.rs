@@ -13,6 +13,7 @@ mod purge;
 mod rows;
 mod sql;
 mod tags;
+mod tasks;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -34,6 +35,7 @@ pub use migrate::{SchemaState, KNOWN_REVISIONS, SCHEMA_VERSION};
 pub use purge::PurgeReport;
 pub use sql::{SqlBuf, SqlValue};
 pub use tags::TagAdded;
+pub use tasks::{NewTask, TaskEnd, TaskRecord};
 
 /// Errors of the persistence layer.
 #[derive(Debug, thiserror::Error)]

@@ -55,6 +55,28 @@ async fn wait_for_status(c: &Caller<'_>, id: &str, want: &str) -> Value {
     panic!("image {id} never became {want}");
 }
 
+/// The image's tasks once the newest has ended (success or failure).
+async fn wait_for_tasks(c: &Caller<'_>, id: &str) -> Vec<Value> {
+    for _ in 0..200 {
+        let r = c.get(&format!("/v2/images/{id}/tasks")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let tasks = r.json()["tasks"].as_array().cloned().unwrap_or_default();
+        let ended = |t: &Value| t["status"] == "success" || t["status"] == "failure";
+        if tasks.last().is_some_and(ended) {
+            return tasks;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the tasks of image {id} never ended");
+}
+
+/// Upstream's raw record timestamps: microseconds, no zone.
+fn is_raw_timestamp(v: &Value) -> bool {
+    let s = v.as_str().unwrap_or_default();
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.6f").is_ok()
+        && s.len() == "2026-01-01T00:00:00.000000".len()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -82,6 +104,31 @@ async fn location_api_hashes_the_web_data_and_activates() {
     .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     assert!(r.body.is_empty());
+    // Upstream's location_import task records how it went.
+    let tasks = wait_for_tasks(&owner, &id).await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    let task = &tasks[0];
+    assert_eq!(task["type"], "location_import");
+    assert_eq!(task["status"], "success", "{task}");
+    assert_eq!(task["image_id"], id.as_str());
+    assert_eq!(task["owner"], "p1");
+    assert_eq!(task["result"], json!({ "image_id": id }));
+    assert_eq!(task["message"], "");
+    assert_eq!(task["deleted"], false);
+    assert_eq!(task["deleted_at"], Value::Null);
+    assert_eq!(
+        task["input"],
+        json!({"image_id": id, "loc_url": url,
+               "validation_data": {"os_hash_algo": "sha512", "os_hash_value": sha512}})
+    );
+    for key in ["created_at", "updated_at", "expires_at"] {
+        assert!(is_raw_timestamp(&task[key]), "{key}: {}", task[key]);
+    }
+    assert!(task["request_id"].as_str().is_some_and(|r| r.starts_with("req-")));
+    // Another project sees neither the private image nor its tasks.
+    let other = Caller::new(&s, "p2", "member,reader");
+    let r = other.get(&format!("/v2/images/{id}/tasks")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let image = wait_for_status(&owner, &id, "active").await;
     assert_eq!(image["size"], data.len());
     assert_eq!(image["checksum"], hex(&Md5::digest(&data)));
@@ -117,6 +164,13 @@ async fn wrong_validation_data_puts_the_image_back_to_queued() {
     )
     .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let tasks = wait_for_tasks(&owner, &id).await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["status"], "failure");
+    assert_eq!(tasks[0]["result"], Value::Null);
+    let message = tasks[0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("not matched"), "{message}");
+    assert!(is_raw_timestamp(&tasks[0]["expires_at"]));
     // importing while it hashes, then back to queued with nothing recorded.
     let image = wait_for_status(&owner, &id, "queued").await;
     assert_eq!(image["locations"], json!([]));
@@ -130,6 +184,9 @@ async fn wrong_validation_data_puts_the_image_back_to_queued() {
     )
     .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
+    let tasks = wait_for_tasks(&owner, &id).await;
+    assert_eq!(tasks.len(), 2, "{tasks:?}");
+    assert_eq!(tasks[1]["status"], "failure");
     let image = wait_for_status(&owner, &id, "queued").await;
     assert_eq!(image["locations"], json!([]));
 }

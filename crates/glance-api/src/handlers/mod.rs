@@ -10,6 +10,7 @@ pub mod metadefs_namespaces;
 mod metadefs_views;
 pub mod schemas;
 pub mod tags;
+pub mod tasks;
 
 use axum::http::{header, HeaderMap};
 use bytes::Bytes;

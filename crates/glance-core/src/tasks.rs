@@ -1,0 +1,75 @@
+//! The tasks of an image (`GET /v2/images/{id}/tasks`, 2.12) and the task
+//! record a background job keeps of itself.
+
+use glance_auth::RequestContext;
+use glance_db::{NewTask, TaskEnd, TaskRecord};
+
+use crate::{CoreResult, Glance};
+
+impl Glance {
+    /// The image's current tasks the caller may see: an admin sees all, others
+    /// those of their own project and those without an owner. 404 when the image
+    /// is not visible, as upstream.
+    pub async fn image_tasks(&self, ctx: &RequestContext, id: &str) -> CoreResult<Vec<TaskRecord>> {
+        self.get_image(ctx, id).await?;
+        let tasks = self.db.image_tasks(id).await?;
+        Ok(tasks
+            .into_iter()
+            .filter(|t| ctx.is_admin || t.owner.is_empty() || ctx.owns(Some(&t.owner)))
+            .collect())
+    }
+}
+
+/// A background job's task record. Failing to write it is logged, never fatal:
+/// the job's effect on the image is what matters.
+pub(crate) struct TaskLog {
+    pub glance: Glance,
+    pub id: String,
+}
+
+impl TaskLog {
+    /// Records a new `pending` task for `image_id` on behalf of the caller.
+    pub async fn create(
+        glance: &Glance,
+        ctx: &RequestContext,
+        task_type: &str,
+        image_id: &str,
+        owner: Option<&str>,
+        input: serde_json::Value,
+    ) -> CoreResult<TaskLog> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let task = NewTask {
+            id: id.clone(),
+            task_type: task_type.into(),
+            owner: ctx
+                .project_id
+                .as_deref()
+                .or(owner)
+                .unwrap_or_default()
+                .to_string(),
+            image_id: Some(image_id.into()),
+            user_id: ctx.user_id.clone(),
+            request_id: Some(ctx.request_id.clone()),
+            input: input.to_string(),
+        };
+        glance.db.create_task(&task).await?;
+        Ok(TaskLog {
+            glance: glance.clone(),
+            id,
+        })
+    }
+
+    pub async fn begin(&self) {
+        if let Err(e) = self.glance.db.begin_task(&self.id).await {
+            tracing::warn!(task = %self.id, error = %e, "could not mark the task processing");
+        }
+    }
+
+    pub async fn end(&self, end: TaskEnd) {
+        let hours = i64::from(self.glance.settings.task_time_to_live_hours);
+        let ttl = chrono::Duration::hours(hours);
+        if let Err(e) = self.glance.db.end_task(&self.id, &end, ttl).await {
+            tracing::warn!(task = %self.id, error = %e, "could not record the end of the task");
+        }
+    }
+}
