@@ -10,6 +10,10 @@ pub type RadosT = *mut c_void;
 pub type IoCtxT = *mut c_void;
 /// `rbd_image_t`: an open image (one thread at a time).
 pub type ImageT = *mut c_void;
+/// `rbd_completion_t`: the handle of one asynchronous operation.
+pub type CompletionT = *mut c_void;
+/// `rbd_callback_t`; the driver passes none and waits on the completion instead.
+pub type CallbackT = Option<unsafe extern "C" fn(CompletionT, *mut c_void)>;
 
 /// `RBD_FEATURE_*` bits (`rbd/features.h`), for reading `rbd_default_features`
 /// when it is spelled as names.
@@ -88,11 +92,35 @@ extern "C" {
 
     pub fn rbd_get_size(image: ImageT, size: *mut u64) -> c_int;
     pub fn rbd_resize(image: ImageT, size: u64) -> c_int;
-    /// Returns the number of bytes written.
-    pub fn rbd_write(image: ImageT, ofs: u64, len: usize, buf: *const c_char) -> isize;
-    /// Returns the number of bytes read.
-    pub fn rbd_read2(image: ImageT, ofs: u64, len: usize, buf: *mut c_char, flags: c_int) -> isize;
     pub fn rbd_flush(image: ImageT) -> c_int;
+
+    /// The asynchronous calls return at once; the buffer must stay valid, and the
+    /// completion unreleased, until `rbd_aio_wait_for_complete` has returned.
+    pub fn rbd_aio_create_completion(
+        cb_arg: *mut c_void,
+        complete_cb: CallbackT,
+        completion: *mut CompletionT,
+    ) -> c_int;
+    pub fn rbd_aio_write2(
+        image: ImageT,
+        ofs: u64,
+        len: usize,
+        buf: *const c_char,
+        completion: CompletionT,
+        op_flags: c_int,
+    ) -> c_int;
+    pub fn rbd_aio_read2(
+        image: ImageT,
+        ofs: u64,
+        len: usize,
+        buf: *mut c_char,
+        completion: CompletionT,
+        op_flags: c_int,
+    ) -> c_int;
+    pub fn rbd_aio_wait_for_complete(completion: CompletionT) -> c_int;
+    /// Bytes read for a read, 0 for a write, or a negative errno.
+    pub fn rbd_aio_get_return_value(completion: CompletionT) -> isize;
+    pub fn rbd_aio_release(completion: CompletionT);
 
     pub fn rbd_snap_exists(image: ImageT, name: *const c_char, exists: *mut bool) -> c_int;
     pub fn rbd_snap_create(image: ImageT, name: *const c_char) -> c_int;

@@ -1,7 +1,7 @@
 //! RBD images: pool-level calls (create, remove, rename, trash) and an open
 //! image (`rbd_image_t`) that is closed when dropped. Every call blocks.
 
-use std::os::raw::{c_char, c_int};
+use std::os::raw::c_int;
 use std::sync::Arc;
 
 use super::cluster::{c_name, IoCtx};
@@ -103,8 +103,13 @@ impl Drop for Image {
 }
 
 impl Image {
-    fn check(&self, op: &'static str, ret: i64) -> Result<i64, CephError> {
+    pub(super) fn check(&self, op: &'static str, ret: i64) -> Result<i64, CephError> {
         self.io.cluster().check(op, ret)
+    }
+
+    /// The handle, for the asynchronous calls of `aio`.
+    pub(super) fn raw(&self) -> ffi::ImageT {
+        self.raw
     }
 
     pub fn size(&self) -> Result<u64, CephError> {
@@ -119,40 +124,6 @@ impl Image {
         // SAFETY: live image.
         let ret = unsafe { ffi::rbd_resize(self.raw, size) };
         self.check("resize image", ret.into()).map(drop)
-    }
-
-    /// Writes all of `data` at `offset` (inside the image's current size).
-    pub fn write_all_at(&mut self, mut offset: u64, mut data: &[u8]) -> Result<(), CephError> {
-        while !data.is_empty() {
-            // SAFETY: live image; the pointer and length describe `data`.
-            let ret = unsafe { ffi::rbd_write(self.raw, offset, data.len(), data.as_ptr().cast()) };
-            let written = self.check("write image", ret as i64)? as usize;
-            if written == 0 {
-                // Past the end of the image: nothing more can go in.
-                return Err(CephError::new(
-                    "write image",
-                    -i64::from(super::errno::EINVAL),
-                ));
-            }
-            data = &data[written.min(data.len())..];
-            offset += written as u64;
-        }
-        Ok(())
-    }
-
-    /// Reads up to `buf.len()` bytes at `offset`; fewer only at the image's end.
-    pub fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, CephError> {
-        // SAFETY: live image; the pointer and length describe `buf`.
-        let ret = unsafe {
-            ffi::rbd_read2(
-                self.raw,
-                offset,
-                buf.len(),
-                buf.as_mut_ptr().cast::<c_char>(),
-                ffi::OP_FLAG_FADVISE_SEQUENTIAL,
-            )
-        };
-        Ok(self.check("read image", ret as i64)? as usize)
     }
 
     /// Makes every write so far durable (they are with the default writethrough

@@ -7,6 +7,7 @@
 //! blocking pool (short metadata operations) or on a thread owned by one transfer
 //! (uploads and downloads), never on the async executor.
 
+mod aio;
 mod cluster;
 mod errno;
 mod ffi;
