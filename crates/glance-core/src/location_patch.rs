@@ -7,7 +7,8 @@
 use glance_auth::RequestContext;
 use glance_db::{LocationChange, NewLocation, SqlValue, StatusChange};
 use glance_domain::patch::{PatchOp, PatchOpKind};
-use glance_domain::{Image, ImageStatus};
+use glance_domain::{Image, ImageStatus, Location};
+use glance_store::redact_location;
 use serde_json::{Map, Value};
 
 use crate::locations::{hex_len, invalid_location};
@@ -111,6 +112,26 @@ impl Glance {
             .iter()
             .map(|item| given_location(Some(item)))
             .collect::<CoreResult<Vec<_>>>()?;
+        let current = self.active_locations(image);
+        let mut current_urls: Vec<&str> = current.iter().map(|l| l.url.as_str()).collect();
+        let mut given_urls: Vec<&str> = given.iter().map(|g| g.url.as_str()).collect();
+        current_urls.sort_unstable();
+        given_urls.sort_unstable();
+        if !current.is_empty() {
+            // Upstream's rule: once an image has locations, a replace may only
+            // change their metadata and order, never which URLs they are.
+            if current_urls != given_urls {
+                let urls: Vec<String> = current
+                    .iter()
+                    .map(|l| redact_location(&l.url).into_owned())
+                    .collect();
+                return Err(CoreError::BadRequest(format!(
+                    "Original locations is not empty: {}",
+                    urls.join(", ")
+                )));
+            }
+            return self.restate_locations(image, &current, &given).await;
+        }
         let activation = self.activation_for(ctx, image, &given).await?;
         let mut locations = Vec::new();
         for g in &given {
@@ -139,6 +160,47 @@ impl Glance {
             // Replaced locations keep their data: another image may use the same
             // object, and upstream does not delete it either.
             Some(_removed) => Ok(()),
+            None => Err(CoreError::Conflict(format!(
+                "Image {} changed while its locations were replaced; try again.",
+                image.id
+            ))),
+        }
+    }
+
+    /// A replace naming the URLs the image already has: their metadata and
+    /// order change. The URLs are not checked again (they may use schemes no
+    /// caller may add, such as the store's own `file://`), and in multi-store
+    /// mode each keeps the store it is in.
+    async fn restate_locations(
+        &self,
+        image: &Image,
+        current: &[Location],
+        given: &[GivenLocation],
+    ) -> CoreResult<()> {
+        let locations: Vec<NewLocation> = given
+            .iter()
+            .map(|g| {
+                let mut metadata = g.metadata.clone();
+                let store = current
+                    .iter()
+                    .find(|l| l.url == g.url)
+                    .and_then(|l| l.store_id());
+                if let (true, Some(store)) = (self.stores.multi_store(), store) {
+                    metadata.insert("store".into(), store.into());
+                }
+                NewLocation {
+                    url: g.url.clone(),
+                    metadata,
+                }
+            })
+            .collect();
+        let allowed = [ImageStatus::Active, ImageStatus::Queued];
+        match self
+            .db
+            .replace_locations(&image.id, &locations, &allowed, None)
+            .await?
+        {
+            Some(_) => Ok(()),
             None => Err(CoreError::Conflict(format!(
                 "Image {} changed while its locations were replaced; try again.",
                 image.id

@@ -159,8 +159,19 @@ impl Db {
             removed.push(url.clone());
         }
         for location in locations {
-            if !live.iter().any(|(_, url)| *url == location.url) {
-                insert_location(&mut tx, image_id, location).await?;
+            match live.iter().find(|(_, url)| *url == location.url) {
+                // A kept location takes the metadata given for it (upstream's
+                // `_image_location_update`).
+                Some((id, _)) => {
+                    let mut q = SqlBuf::new("UPDATE image_locations SET meta_data = ");
+                    q.bind(serde_json::Value::Object(location.metadata.clone()).to_string())
+                        .push(", updated_at = ")
+                        .bind(at)
+                        .push(" WHERE id = ")
+                        .bind(*id);
+                    tx.execute(&q).await?;
+                }
+                None => insert_location(&mut tx, image_id, location).await?,
             }
         }
         tx.commit().await?;

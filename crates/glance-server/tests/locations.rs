@@ -452,3 +452,73 @@ async fn patch_cannot_point_an_image_at_local_files() {
         "Invalid position for adding a location.",
     );
 }
+
+#[tokio::test]
+async fn patch_replace_changes_metadata_never_urls_once_an_image_has_locations() {
+    let root = tempfile::tempdir().unwrap();
+    let s = common::server_with(&two_stores(root.path())).await;
+    let id = image_in_both(&s, root.path(), b"two copies").await;
+    let a = admin(&s);
+    let before = a.get(&format!("/v2/images/{id}")).await.json();
+    let mut locations = before["locations"].as_array().cloned().unwrap();
+    assert_eq!(locations.len(), 2);
+
+    // The same URLs (file:// ones, which no caller may add) with new metadata:
+    // accepted, and each location stays in its store.
+    locations[0]["metadata"]["date"] = json!("2015-10-15");
+    let ops = json!([{"op": "replace", "path": "/locations", "value": locations}]);
+    let r = patch(&a, &id, ops).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let after = a.get(&format!("/v2/images/{id}")).await.json();
+    assert_eq!(after["locations"], json!(locations));
+    assert_eq!(after["locations"][0]["metadata"]["date"], "2015-10-15");
+    assert_eq!(store_of(&after["locations"][0]), "cheap");
+    assert_eq!(store_of(&after["locations"][1]), "fast");
+
+    // Fewer locations, or another URL in place of one: 400, nothing changes.
+    let other = json!({"url": "http://example.com/new", "metadata": {}});
+    for value in [
+        json!([locations[0].clone()]),
+        json!([locations[0].clone(), other]),
+    ] {
+        let ops = json!([{"op": "replace", "path": "/locations", "value": value}]);
+        let r = patch(&a, &id, ops).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert!(
+            r.text().contains("Original locations is not empty"),
+            "{}",
+            r.text()
+        );
+        let now = a.get(&format!("/v2/images/{id}")).await.json();
+        assert_eq!(now["locations"], after["locations"]);
+    }
+    assert!(root.path().join("cheap").join(&id).exists());
+    assert!(root.path().join("fast").join(&id).exists());
+}
+
+#[tokio::test]
+async fn an_unknown_scheme_is_a_bad_request_for_every_caller() {
+    let root = tempfile::tempdir().unwrap();
+    let s = common::server_with(&two_stores(root.path())).await;
+    let owner = Caller::new(&s, "p1", "member,reader");
+    let id = owner
+        .create(json!({"disk_format": "raw", "container_format": "bare"}))
+        .await;
+    let gopher = json!({"url": "gopher://info.cern.ch", "metadata": {"foo": "bar"}});
+    for c in [&owner, &admin(&s)] {
+        let ops = json!([{"op": "add", "path": "/locations/-", "value": gopher}]);
+        let r = patch(c, &id, ops).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    }
+    // A store scheme no store here serves is unknown too (400, not the 403 a
+    // project member gets for a store location).
+    let ops = json!([{"op": "add", "path": "/locations/-",
+                      "value": {"url": "rbd://fsid/pool/image/snap", "metadata": {}}}]);
+    assert_eq!(
+        patch(&owner, &id, ops).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let image = owner.get(&format!("/v2/images/{id}")).await.json();
+    assert_eq!(image["locations"], json!([]));
+    assert_eq!(image["status"], "queued");
+}
