@@ -33,38 +33,34 @@ pub(crate) struct LocationImport {
 impl LocationImport {
     pub async fn run(self) {
         self.task.begin().await;
-        let outcome = self.import().await;
         let id = &self.image_id;
-        let end = match &outcome {
-            Ok(true) => TaskEnd::Success {
-                result: serde_json::json!({ "image_id": id }).to_string(),
-            },
-            Ok(false) => TaskEnd::Failure {
-                message: format!("Image {id} was deleted or changed during the location import"),
-            },
-            Err(why) => TaskEnd::Failure {
-                message: why.clone(),
-            },
-        };
-        match outcome {
-            Ok(true) => tracing::info!(image = %id, "location added; image active"),
-            Ok(false) => tracing::info!(image = %id, "image changed during the location import"),
+        let end = match self.import().await {
+            Ok(true) => {
+                tracing::info!(image = %id, "location added; image active");
+                TaskEnd::Success {
+                    result: serde_json::json!({ "image_id": id }).to_string(),
+                }
+            }
+            Ok(false) => {
+                tracing::info!(image = %id, "image changed during the location import");
+                TaskEnd::Failure {
+                    message: format!(
+                        "Image {id} was deleted or changed during the location import"
+                    ),
+                }
+            }
             Err(why) => {
                 tracing::warn!(
                     image = %id,
                     location = %redact_location(&self.url),
                     "location import failed: {why}"
                 );
-                let back = StatusChange {
-                    from: ImageStatus::Importing,
-                    to: ImageStatus::Queued,
-                    columns: Vec::new(),
-                };
-                if let Err(e) = self.glance.db.change_status(id, &back).await {
+                if let Err(e) = self.glance.db.change_status(id, &unlock()).await {
                     tracing::error!(image = %id, error = %e, "could not put the image back to queued");
                 }
+                TaskEnd::Failure { message: why }
             }
-        }
+        };
         // Last, so that a client seeing the task end sees the image's final state.
         self.task.end(end).await;
     }
@@ -169,5 +165,15 @@ impl LocationImport {
             pipeline.feed(chunk.map_err(|e| e.to_string())?).await;
         }
         Ok(pipeline.finish().await)
+    }
+}
+
+/// Releases the location-import lock: `importing` back to `queued`, nothing else
+/// changed.
+pub(crate) fn unlock() -> StatusChange {
+    StatusChange {
+        from: ImageStatus::Importing,
+        to: ImageStatus::Queued,
+        columns: Vec::new(),
     }
 }

@@ -113,13 +113,21 @@ impl Glance {
             .map(|item| given_location(Some(item)))
             .collect::<CoreResult<Vec<_>>>()?;
         let current = self.active_locations(image);
-        let mut current_urls: Vec<&str> = current.iter().map(|l| l.url.as_str()).collect();
-        let mut given_urls: Vec<&str> = given.iter().map(|g| g.url.as_str()).collect();
-        current_urls.sort_unstable();
-        given_urls.sort_unstable();
-        if !current.is_empty() {
+        let (locations, activation, allowed) = if current.is_empty() {
+            let activation = self.activation_for(ctx, image, &given).await?;
+            let locations = self.new_locations(ctx, &given)?;
+            let quota = usize::try_from(self.settings.image_location_quota).ok();
+            if quota.is_some_and(|max| locations.len() > max) {
+                return Err(over_quota(locations.len(), quota));
+            }
+            (locations, activation, &[ImageStatus::Active][..])
+        } else {
             // Upstream's rule: once an image has locations, a replace may only
-            // change their metadata and order, never which URLs they are.
+            // change their metadata, never which URLs they are.
+            let mut current_urls: Vec<&str> = current.iter().map(|l| l.url.as_str()).collect();
+            let mut given_urls: Vec<&str> = given.iter().map(|g| g.url.as_str()).collect();
+            current_urls.sort_unstable();
+            given_urls.sort_unstable();
             if current_urls != given_urls {
                 let urls: Vec<String> = current
                     .iter()
@@ -130,31 +138,16 @@ impl Glance {
                     urls.join(", ")
                 )));
             }
-            return self.restate_locations(image, &current, &given).await;
-        }
-        let activation = self.activation_for(ctx, image, &given).await?;
-        let mut locations = Vec::new();
-        for g in &given {
-            let location = self.new_location(ctx, g)?;
-            if locations
-                .iter()
-                .any(|l: &NewLocation| l.url == location.url)
-            {
-                return Err(CoreError::BadRequest(format!(
-                    "The location {} already exists",
-                    glance_store::redact_location(&location.url)
-                )));
-            }
-            locations.push(location);
-        }
-        let quota = usize::try_from(self.settings.image_location_quota).ok();
-        if quota.is_some_and(|max| locations.len() > max) {
-            return Err(over_quota(locations.len(), quota));
-        }
-        let allowed = [ImageStatus::Active];
+            let locations = self.restated_locations(&current, &given);
+            (
+                locations,
+                None,
+                &[ImageStatus::Active, ImageStatus::Queued][..],
+            )
+        };
         match self
             .db
-            .replace_locations(&image.id, &locations, &allowed, activation.as_ref())
+            .replace_locations(&image.id, &locations, allowed, activation.as_ref())
             .await?
         {
             // Replaced locations keep their data: another image may use the same
@@ -167,17 +160,37 @@ impl Glance {
         }
     }
 
-    /// A replace naming the URLs the image already has: their metadata and
-    /// order change. The URLs are not checked again (they may use schemes no
-    /// caller may add, such as the store's own `file://`), and in multi-store
-    /// mode each keeps the store it is in.
-    async fn restate_locations(
+    /// The locations an image without any gets from a replace: each URL checked
+    /// as a new location, none twice.
+    fn new_locations(
         &self,
-        image: &Image,
+        ctx: &RequestContext,
+        given: &[GivenLocation],
+    ) -> CoreResult<Vec<NewLocation>> {
+        let mut locations: Vec<NewLocation> = Vec::with_capacity(given.len());
+        for g in given {
+            let location = self.new_location(ctx, g)?;
+            if locations.iter().any(|l| l.url == location.url) {
+                return Err(CoreError::BadRequest(format!(
+                    "The location {} already exists",
+                    redact_location(&location.url)
+                )));
+            }
+            locations.push(location);
+        }
+        Ok(locations)
+    }
+
+    /// A replace naming the URLs the image already has: only their metadata
+    /// changes. The URLs are not checked again (they may use schemes no caller
+    /// may add, such as the store's own `file://`), and in multi-store mode each
+    /// keeps the store it is in.
+    fn restated_locations(
+        &self,
         current: &[Location],
         given: &[GivenLocation],
-    ) -> CoreResult<()> {
-        let locations: Vec<NewLocation> = given
+    ) -> Vec<NewLocation> {
+        given
             .iter()
             .map(|g| {
                 let mut metadata = g.metadata.clone();
@@ -193,19 +206,7 @@ impl Glance {
                     metadata,
                 }
             })
-            .collect();
-        let allowed = [ImageStatus::Active, ImageStatus::Queued];
-        match self
-            .db
-            .replace_locations(&image.id, &locations, &allowed, None)
-            .await?
-        {
-            Some(_) => Ok(()),
-            None => Err(CoreError::Conflict(format!(
-                "Image {} changed while its locations were replaced; try again.",
-                image.id
-            ))),
-        }
+            .collect()
     }
 
     async fn remove_patched_location(

@@ -229,12 +229,9 @@ impl Glance {
         {
             Ok(task) => task,
             Err(e) => {
-                let back = StatusChange {
-                    from: ImageStatus::Importing,
-                    to: ImageStatus::Queued,
-                    columns: Vec::new(),
-                };
-                self.db.change_status(id, &back).await?;
+                self.db
+                    .change_status(id, &crate::location_import::unlock())
+                    .await?;
                 return Err(e);
             }
         };
