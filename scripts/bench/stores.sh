@@ -5,6 +5,9 @@
 #   swift  python-swiftclient's `swift upload` / `swift download`
 #   s3     boto3's managed transfer (what `aws s3 cp` uses): upload_file / download_fileobj
 #   rbd    `rbd import` / `rbd export`
+# Uploads are also timed for the client with MD5 and SHA-512 of the same file computed
+# beside it (`openssl dgst`, one process each, at the same time): the work every
+# Glance upload must do for `checksum` and `os_hash_value`, which the raw clients skip.
 # Prints MB/s for each and ours/client ratios. The servers come from
 # scripts/testbed/backends.sh; the clients from the test bed's client venv
 # ($ANCHORS_VENV, default ~/.cache/anchors/venv; its setup-clients.sh makes it).
@@ -129,14 +132,23 @@ raw_download_s3() { s3_py down "$BUCKET-raw"; }
 raw_delete_s3() { s3_py delete "$BUCKET-raw"; }
 
 rbd_cli() { rbd -c "$GLANCE_TEST_RBD_CONF" --id "$GLANCE_TEST_RBD_USER" "$@"; }
+# The client's upload with the two digests Glance must compute running beside it.
+hashed_upload() {
+    openssl dgst -md5 "$IMAGE" >/dev/null & local md5=$!
+    openssl dgst -sha512 "$IMAGE" >/dev/null & local sha=$!
+    "raw_upload_$1"
+    wait "$md5" "$sha"
+}
+
 raw_upload_rbd() { rbd_cli import --no-progress "$IMAGE" "$GLANCE_TEST_RBD_POOL/bench-raw-$SUFFIX"; }
 raw_download_rbd() { rbd_cli export --no-progress "$GLANCE_TEST_RBD_POOL/bench-raw-$SUFFIX" - > /dev/null; }
 raw_delete_rbd() { rbd_cli rm --no-progress "$GLANCE_TEST_RBD_POOL/bench-raw-$SUFFIX"; }
 
 printf '\n%s MiB image, best of %s, %s\n\n' "$MB" "$REPS" "$(date -u +%Y-%m-%d)"
-printf '| store | direction | ours MB/s | client MB/s | ours/client |\n| --- | --- | ---: | ---: | ---: |\n'
+printf '| store | direction | ours MB/s | client MB/s | ours/client | client+hashes MB/s | ours/(client+hashes) |\n'
+printf '| --- | --- | ---: | ---: | ---: | ---: | ---: |\n'
 for store in ${STORES//,/ }; do
-    ou="" od="" ru="" rd=""
+    ou="" od="" ru="" rd="" hu=""
     for _ in $(seq "$REPS"); do
         # Alternate ours and the client so that drift of the machine hits both.
         ou="$ou $(seconds ours_upload "$store")"
@@ -145,11 +157,13 @@ for store in ${STORES//,/ }; do
         ru="$ru $(seconds "raw_upload_$store")"
         rd="$rd $(seconds "raw_download_$store")"
         "raw_delete_$store" >/dev/null 2>&1 || true
+        hu="$hu $(seconds hashed_upload "$store")"
+        "raw_delete_$store" >/dev/null 2>&1 || true
     done
-    for dir in upload download; do
-        if [ "$dir" = upload ]; then o=$(echo "$ou" | best); r=$(echo "$ru" | best);
-        else o=$(echo "$od" | best); r=$(echo "$rd" | best); fi
-        awk -v st="$store" -v d="$dir" -v o="$(rate "$o")" -v r="$(rate "$r")" \
-            'BEGIN{printf "| %s | %s | %.1f | %.1f | %.2f |\n", st, d, o, r, o / r}'
-    done
+    o=$(rate "$(echo "$ou" | best)") r=$(rate "$(echo "$ru" | best)") h=$(rate "$(echo "$hu" | best)")
+    awk -v st="$store" -v o="$o" -v r="$r" -v h="$h" \
+        'BEGIN{printf "| %s | upload | %.1f | %.1f | %.2f | %.1f | %.2f |\n", st, o, r, o / r, h, o / h}'
+    o=$(rate "$(echo "$od" | best)") r=$(rate "$(echo "$rd" | best)")
+    awk -v st="$store" -v o="$o" -v r="$r" \
+        'BEGIN{printf "| %s | download | %.1f | %.1f | %.2f | | |\n", st, o, r, o / r}'
 done

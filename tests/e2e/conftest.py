@@ -302,6 +302,34 @@ class Cli:
             check=check,
         )
 
+    def ours(self, *args, check: bool = True) -> Result:
+        """Our own `glance` binary (crate glance-cli), beside the glance-api under test,
+        with the same options `glance()` gives python-glanceclient."""
+        binary = Path(os.environ["GLANCE_API_BIN"]).with_name("glance")
+        return self.run(
+            [
+                binary,
+                "--os-image-api-version", "2",
+                "--os-image-url", self.url,
+                "--os-auth-token", "x",
+                *args,
+            ],
+            check=check,
+        )
+
+    def glance_v1(self, *args, check: bool = True) -> Result:
+        """python-glanceclient's legacy v1 commands (`--os-image-api-version 1`)."""
+        return self.run(
+            [
+                self.bin / "glance",
+                "--os-image-api-version", "1",
+                "--os-image-url", self.url,
+                "--os-auth-token", "x",
+                *args,
+            ],
+            check=check,
+        )
+
     def openstack(self, *args, check: bool = True) -> Result:
         return self.run(
             [

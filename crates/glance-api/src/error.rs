@@ -4,7 +4,7 @@
 //! no body yet. The `render_errors` middleware, which can see the request's `Accept`
 //! header, then writes the body in WebOb's HTML, JSON or plain-text form.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use glance_core::CoreError;
 
@@ -104,6 +104,13 @@ impl ApiError {
             format!("The method {method} is not allowed for this resource."),
             String::new(),
         )
+    }
+
+    /// 405 with an explanation of its own and the methods that are allowed (v1's
+    /// `HEAD /v1/images/detail`).
+    pub fn method_not_allowed_because(explanation: &str, allow: &'static str) -> Self {
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, explanation)
+            .with_header(header::ALLOW, HeaderValue::from_static(allow))
     }
 
     /// 501 for a request method no route knows, on an unknown path.

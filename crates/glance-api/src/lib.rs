@@ -6,8 +6,9 @@ mod handlers;
 mod middleware;
 mod python_json;
 mod router;
+mod v1_views;
 mod views;
 
 pub use error::{render_error, ApiError, BodyTemplate, ErrorBody, ErrorFormat};
-pub use router::{build_app, AppState};
+pub use router::{build_app, build_registry_app, AppState};
 pub use views::{image_json, ImageViewOptions};

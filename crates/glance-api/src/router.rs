@@ -13,7 +13,7 @@ use tower::ServiceExt;
 use crate::error::ApiError;
 use crate::handlers::{
     discovery, image_data, images, locations, members, metadefs_content as md,
-    metadefs_namespaces as mdns, schemas, tags, tasks,
+    metadefs_namespaces as mdns, registry, schemas, tags, tasks, v1_images, v1_members,
 };
 use crate::middleware::{cors_preflight, render_errors, request_context};
 use crate::views::ImageViewOptions;
@@ -162,6 +162,80 @@ fn v2_routes(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The legacy v1 API (`enable_v1_api`). Unlike v2, HEAD is a real method here.
+fn v1_routes(state: AppState) -> Router {
+    const HEAD: MethodFilter = MethodFilter::HEAD;
+    Router::new()
+        .route("/v1/", on(GET, v1_images::list))
+        .route(
+            "/v1/images",
+            on(GET, v1_images::list).on(POST, v1_images::create),
+        )
+        .route(
+            "/v1/images/detail",
+            on(GET, v1_images::detail).on(HEAD, v1_images::detail_head),
+        )
+        .route(
+            "/v1/images/{image_id}",
+            on(HEAD, v1_images::meta)
+                .on(GET, v1_images::show)
+                .on(PUT, v1_images::update)
+                .on(DELETE, v1_images::delete),
+        )
+        .route(
+            "/v1/images/{image_id}/members",
+            on(GET, v1_members::list).on(PUT, v1_members::replace),
+        )
+        .route(
+            "/v1/images/{image_id}/members/{member_id}",
+            on(GET, v1_members::show)
+                .on(PUT, v1_members::add)
+                .on(DELETE, v1_members::delete),
+        )
+        .route(
+            "/v1/shared-images/{member_id}",
+            axum::routing::any(v1_members::shared_images),
+        )
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), request_context))
+        .with_state(state)
+}
+
+/// The registry server's app (`glance-registry`): the seeds' registry API at the root,
+/// with the API's request context, policy and error bodies.
+pub fn build_registry_app(state: AppState) -> Router {
+    Router::new()
+        // The brief list is v1's.
+        .route("/", on(GET, v1_images::list))
+        .route(
+            "/images",
+            on(GET, v1_images::list).on(POST, registry::create),
+        )
+        .route("/images/detail", on(GET, registry::detail))
+        .route(
+            "/images/{image_id}",
+            on(GET, registry::show)
+                .on(PUT, registry::update)
+                .on(DELETE, registry::delete),
+        )
+        .route(
+            "/images/{image_id}/members",
+            on(GET, v1_members::list).on(PUT, v1_members::replace),
+        )
+        .route(
+            "/images/{image_id}/members/{member_id}",
+            on(PUT, v1_members::add).on(DELETE, v1_members::delete),
+        )
+        .route(
+            "/shared-images/{member_id}",
+            axum::routing::any(v1_members::shared_images),
+        )
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), request_context))
+        .layer(from_fn(render_errors))
+        .with_state(state)
+}
+
 /// Marks a HEAD request while it passes the v2 router, so that no GET route answers it.
 const UNROUTED_HEAD: &str = "HEAD-IS-NOT-ROUTED";
 
@@ -185,6 +259,7 @@ async fn not_found(method: Method) -> ApiError {
 /// The whole application: versions document, health check and the v2 API.
 pub fn build_app(state: AppState) -> Router {
     let v2 = v2_routes(state.clone());
+    let v1 = v1_routes(state.clone());
     Router::new()
         .route("/versions", on(GET, discovery::versions))
         .route(
@@ -192,7 +267,7 @@ pub fn build_app(state: AppState) -> Router {
             on(GET.or(MethodFilter::HEAD), discovery::healthcheck),
         )
         .fallback(move |State(state): State<AppState>, request: Request| {
-            negotiate(state, v2.clone(), request)
+            negotiate(state, v2.clone(), v1.clone(), request)
         })
         .layer(from_fn(render_errors))
         .layer(from_fn(cors_preflight))
@@ -201,13 +276,20 @@ pub fn build_app(state: AppState) -> Router {
 
 /// Upstream's version negotiation: `/v2.x/...` is served as `/v2/...` for the versions
 /// this deployment advertises; any other first segment gets the versions document (300).
-async fn negotiate(state: AppState, v2: Router, mut request: Request) -> Response {
+async fn negotiate(state: AppState, v2: Router, v1: Router, mut request: Request) -> Response {
     let path = request.uri().path().to_string();
     let trimmed = path.trim_start_matches('/');
     let (first, rest) = trimmed
         .split_once('/')
         .map(|(a, b)| (a, Some(b)))
         .unwrap_or((trimmed, None));
+    if state.glance.settings.enable_v1_api && matches!(first, "v1" | "v1.0" | "v1.1") {
+        rewrite_path(&mut request, &format!("/v1/{}", rest.unwrap_or("")));
+        return match v1.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+    }
     if !discovery::accepted_prefix(&state.glance.settings, first) {
         return discovery::versions_response(
             &state,
@@ -229,14 +311,7 @@ async fn negotiate(state: AppState, v2: Router, mut request: Request) -> Respons
         }
         return response;
     };
-    let new_path = format!("/v2/{rest}");
-    let new_uri = match request.uri().query() {
-        Some(q) => format!("{new_path}?{q}"),
-        None => new_path,
-    };
-    if let Ok(uri) = new_uri.parse::<Uri>() {
-        *request.uri_mut() = uri;
-    }
+    rewrite_path(&mut request, &format!("/v2/{rest}"));
     // Upstream does not map HEAD to GET on v2 routes: it answers 405. A method no route
     // has makes the router answer 405 with the route's Allow list.
     let is_head = request.method() == Method::HEAD;
@@ -262,4 +337,15 @@ async fn negotiate(state: AppState, v2: Router, mut request: Request) -> Respons
         }
     }
     response
+}
+
+/// Serves the request under `new_path`, keeping its query.
+fn rewrite_path(request: &mut Request, new_path: &str) {
+    let new_uri = match request.uri().query() {
+        Some(q) => format!("{new_path}?{q}"),
+        None => new_path.to_string(),
+    };
+    if let Ok(uri) = new_uri.parse::<Uri>() {
+        *request.uri_mut() = uri;
+    }
 }

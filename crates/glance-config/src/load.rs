@@ -106,6 +106,10 @@ fn read_default_group(
     if let Some(host) = reader.string(&[(DEFAULT, "bind_host")]) {
         s.bind_host = host;
     }
+    // The registry listens on 9191 unless told otherwise (the seeds' default).
+    if program == "glance-registry" {
+        s.bind_port = 9191;
+    }
     if let Some(port) = reader.int(&[(DEFAULT, "bind_port")], 0u16, u16::MAX)? {
         s.bind_port = port;
     }
@@ -115,6 +119,21 @@ fn read_default_group(
         .map(|workers| workers.max(1) as usize);
     s.debug = reader.bool(&[(DEFAULT, "debug")], s.debug)?;
     s.log_file = log_file_path(reader, program);
+    if reader.string(&[(DEFAULT, "verbose")]).is_some() {
+        s.verbose = Some(reader.bool(&[(DEFAULT, "verbose")], true)?);
+    }
+    if let Some(format) = reader.string(&[(DEFAULT, "log_date_format")]) {
+        s.log_date_format = format;
+    }
+    s.use_syslog = reader.bool(&[(DEFAULT, "use_syslog")], s.use_syslog)?;
+    if let Some(facility) = reader.string(&[(DEFAULT, "syslog_log_facility")]) {
+        s.syslog_log_facility = facility;
+    }
+    s.log_config = reader.path(&[
+        (DEFAULT, "log_config_append"),
+        (DEFAULT, "log_config"),
+        (DEFAULT, "log-config"),
+    ]);
 
     if let Some(cap) = reader.int(&[(DEFAULT, "image_size_cap")], 1u64, 1 << 63)? {
         s.image_size_cap = cap;
@@ -142,6 +161,7 @@ fn read_default_group(
     if let Some(algorithm) = reader.choice(&[(DEFAULT, "hashing_algorithm")], HASHING_ALGORITHMS)? {
         s.hashing_algorithm = algorithm;
     }
+    s.enable_v1_api = reader.bool(&[(DEFAULT, "enable_v1_api")], s.enable_v1_api)?;
     s.show_image_direct_url = reader.bool(
         &[(DEFAULT, "show_image_direct_url")],
         s.show_image_direct_url,

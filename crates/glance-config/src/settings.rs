@@ -21,6 +21,18 @@ pub struct Settings {
     pub debug: bool,
     /// `[DEFAULT] log_file` (joined with `log_dir` when relative and `log_dir` is set).
     pub log_file: Option<PathBuf>,
+    /// `[DEFAULT] verbose`: the seeds' switch between INFO (true) and WARNING (false)
+    /// logging; unset means INFO, as today's oslo.log.
+    pub verbose: Option<bool>,
+    /// `[DEFAULT] log_date_format` (strftime, default `%Y-%m-%d %H:%M:%S`).
+    pub log_date_format: String,
+    /// `[DEFAULT] use_syslog`: log to the local syslog socket instead of a file.
+    pub use_syslog: bool,
+    /// `[DEFAULT] syslog_log_facility` (`LOG_USER`, `LOG_LOCAL0`..`LOG_LOCAL7`, ...).
+    pub syslog_log_facility: String,
+    /// `[DEFAULT] log_config_append` (`log_config`, command line `--log-config`): a
+    /// Python logging configuration file.
+    pub log_config: Option<PathBuf>,
     /// Our own: where the embedded defaults live (SQLite file and filesystem store). `--data-dir`, default `./glance-data`.
     pub data_dir: PathBuf,
     /// `[DEFAULT] image_size_cap` in bytes (default 1 TiB).
@@ -43,6 +55,9 @@ pub struct Settings {
     pub hashing_algorithm: String,
     /// `[DEFAULT] show_image_direct_url` (false).
     pub show_image_direct_url: bool,
+    /// `[DEFAULT] enable_v1_api` (true here, for the seeds' tools; upstream removed v1
+    /// in Rocky): serve the legacy v1 API beside v2.
+    pub enable_v1_api: bool,
     /// `[DEFAULT] show_multiple_locations` (false).
     pub show_multiple_locations: bool,
     /// `[DEFAULT] do_secure_hash` (true): hash the data of a location added through
@@ -201,6 +216,11 @@ impl Default for Settings {
             workers: None,
             debug: false,
             log_file: None,
+            verbose: None,
+            log_date_format: "%Y-%m-%d %H:%M:%S".into(),
+            use_syslog: false,
+            syslog_log_facility: "LOG_USER".into(),
+            log_config: None,
             data_dir: PathBuf::from("glance-data"),
             image_size_cap: 1 << 40,
             user_storage_quota: 0,
@@ -212,6 +232,7 @@ impl Default for Settings {
             image_location_quota: 10,
             hashing_algorithm: "sha512".into(),
             show_image_direct_url: false,
+            enable_v1_api: true,
             show_multiple_locations: false,
             do_secure_hash: true,
             http_retries: 3,

@@ -42,6 +42,9 @@ pub struct UploadRequest {
     pub expected_size: Option<u64>,
     /// `X-Image-Meta-Store`: the backend to write to (multi-store only; ignored otherwise).
     pub store: Option<String>,
+    /// The MD5 the client vouches for (v1's `x-image-meta-checksum`): a different
+    /// digest refuses the upload (400) and keeps nothing.
+    pub expected_checksum: Option<String>,
 }
 
 /// Puts an image back to `queued` if an upload dies before it finishes, including when
@@ -158,6 +161,17 @@ impl Glance {
                 }
             };
         let size = written.digests.size as i64;
+        if let Some(expected) = req.expected_checksum.as_deref() {
+            if !expected.eq_ignore_ascii_case(&written.digests.md5_hex) {
+                let _ = store.delete(&written.location, &caller).await;
+                guard.release_to_queued().await;
+                return Err(CoreError::BadRequest(format!(
+                    "Supplied checksum ({expected}) and checksum generated from uploaded image ({}) \
+                     did not match.",
+                    written.digests.md5_hex
+                )));
+            }
+        }
         // Another upload of the same owner may have finished meanwhile: check the quota
         // again now that the size is known (as upstream does after storing).
         if let Err(e) = self.recheck_quota(&image, written.digests.size).await {

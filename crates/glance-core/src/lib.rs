@@ -15,10 +15,12 @@ mod locations;
 mod members;
 pub mod metadefs;
 mod protection;
+mod registry;
 mod stores;
 mod tags;
 mod tasks;
 mod update;
+pub mod v1;
 
 use std::sync::Arc;
 

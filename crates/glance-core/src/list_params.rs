@@ -11,7 +11,7 @@ use glance_domain::{Image, MemberStatus};
 use crate::access::partial_image_target;
 use crate::{CoreError, CoreResult, Glance};
 
-mod values;
+pub(crate) mod values;
 
 use values::{operator_values, parse_time_filter};
 
@@ -23,7 +23,8 @@ pub struct ListPage {
     pub next_marker: Option<String>,
 }
 
-const SORT_KEYS: &[&str] = &[
+/// The sort keys upstream accepts (v1 and v2 alike), in the order its errors list them.
+pub(crate) const SORT_KEYS: &[&str] = &[
     "name",
     "status",
     "container_format",
@@ -61,6 +62,16 @@ fn bad(msg: impl Into<String>) -> CoreError {
 }
 
 impl Glance {
+    /// Drops the images the `get_image` rule refuses the caller (upstream's policy
+    /// layer over every listing, v2 and v1).
+    pub(crate) fn keep_readable(&self, ctx: &RequestContext, images: &mut Vec<Image>) {
+        let keys = self.policy.target_keys("get_image");
+        let checker = self.policy.checker(ctx);
+        images.retain(|image| checker.check("get_image", &partial_image_target(ctx, image, keys)));
+    }
+}
+
+impl Glance {
     pub async fn list_images(
         &self,
         ctx: &RequestContext,
@@ -84,12 +95,7 @@ impl Glance {
                 // The next marker follows the database's page, before the policy
                 // filter below shortens it (as upstream).
                 let full_page = limit > 0 && images.len() as u64 == limit;
-                let keys = self.policy.target_keys("get_image");
-                let checker = self.policy.checker(ctx);
-                images.retain(|image| {
-                    let target = partial_image_target(ctx, image, keys);
-                    checker.check("get_image", &target)
-                });
+                self.keep_readable(ctx, &mut images);
                 for image in &mut images {
                     self.order_locations(image);
                     self.shape_for_caller(ctx, image);

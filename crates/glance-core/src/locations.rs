@@ -14,7 +14,7 @@ use crate::{CoreError, CoreResult, Glance};
 /// Schemes no API caller may add, whatever its role: they would let a caller point
 /// an image at a file of this host or at a Swift reference holding our own
 /// credentials (upstream's `RESTRICTED_URI_SCHEMAS`).
-const RESTRICTED_SCHEMES: [&str; 3] = ["file", "filesystem", "swift+config"];
+pub(crate) const RESTRICTED_SCHEMES: [&str; 3] = ["file", "filesystem", "swift+config"];
 
 /// `validation_data` of `POST /locations`: the hash the caller vouches for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,6 +55,21 @@ fn status_from_body(body: &Value) -> CoreResult<Value> {
         .ok_or_else(|| CoreError::BadRequest("Status not specified".into()))
 }
 
+/// The owner and admins see every membership of an image; a member only its own.
+pub(crate) fn visible_members(
+    ctx: &RequestContext,
+    image: &Image,
+    members: Vec<Member>,
+) -> Vec<Member> {
+    if ctx.is_admin || ctx.owns(image.owner.as_deref()) {
+        return members;
+    }
+    members
+        .into_iter()
+        .filter(|m| ctx.project_id.as_deref() == Some(m.member_id.as_str()))
+        .collect()
+}
+
 impl Glance {
     /// The image for a member call: "Image <id> not found." when the caller cannot see it.
     async fn member_image(&self, ctx: &RequestContext, id: &str) -> CoreResult<Image> {
@@ -81,13 +96,7 @@ impl Glance {
                 other => other,
             })?;
         let members = self.db.list_members(id).await?;
-        if ctx.is_admin || ctx.owns(image.owner.as_deref()) {
-            return Ok(members);
-        }
-        Ok(members
-            .into_iter()
-            .filter(|m| ctx.project_id.as_deref() == Some(m.member_id.as_str()))
-            .collect())
+        Ok(visible_members(ctx, &image, members))
     }
 
     /// Only the owner, that member or an admin may see a membership; anyone else gets 404.

@@ -207,4 +207,42 @@ impl Db {
         q.push(" AND deleted = ").bind(false);
         Ok(self.execute(&q).await? > 0)
     }
+
+    /// Sets v1's `can_share` of a membership; false when there is none.
+    pub async fn set_member_can_share(
+        &self,
+        image_id: &str,
+        member: &str,
+        can_share: bool,
+    ) -> Result<bool, DbError> {
+        let mut q = SqlBuf::new("UPDATE image_members SET can_share = ");
+        q.bind(can_share).push(", updated_at = ").bind(now());
+        q.push(" WHERE image_id = ")
+            .bind(image_id)
+            .push(" AND member = ")
+            .bind(member);
+        q.push(" AND deleted = ").bind(false);
+        Ok(self.execute(&q).await? > 0)
+    }
+
+    /// The live memberships of `member` on images that are not deleted, oldest first
+    /// (v1's `/shared-images/{member}`).
+    pub async fn memberships_of(&self, member: &str) -> Result<Vec<Member>, DbError> {
+        let columns = MEMBER_COLUMNS
+            .split(", ")
+            .map(|c| format!("image_members.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = SqlBuf::new(&format!(
+            "SELECT {columns} FROM image_members JOIN images ON images.id = image_members.image_id \
+             WHERE image_members.member = "
+        ));
+        q.bind(member)
+            .push(" AND image_members.deleted = ")
+            .bind(false)
+            .push(" AND images.deleted = ")
+            .bind(false)
+            .push(" ORDER BY image_members.id");
+        self.fetch(&q).await?.iter().map(member_from_row).collect()
+    }
 }

@@ -5,6 +5,7 @@ pub mod patch;
 pub mod python_json;
 pub mod schema;
 pub mod status;
+pub mod v1_meta;
 pub mod visibility;
 
 pub use image::{Image, Location, Member};

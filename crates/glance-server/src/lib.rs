@@ -12,7 +12,10 @@ use glance_db::{Db, PoolSettings};
 use glance_domain::schema::{ImageSchemaConfig, Schemas};
 
 mod access;
+pub mod control;
+pub mod logging;
 pub mod manage;
+pub mod serving;
 
 /// The database URL: the configured one, or the embedded SQLite file.
 pub fn database_url(settings: &Settings) -> anyhow::Result<String> {

@@ -24,28 +24,35 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     Some(response)
 }
 
-#[test]
-fn no_arguments_serves_the_embedded_default_on_9292() {
+/// Runs `bin` with no arguments in an empty home directory (which is also its working
+/// directory) until `path` answers on `port`; returns the answer (None if none came)
+/// and everything the program printed.
+fn run_with_no_arguments(
+    bin: &str,
+    home: &std::path::Path,
+    port: u16,
+    path: &str,
+) -> (Option<String>, String) {
     // The port must be ours: otherwise another server could answer for us.
     drop(
-        std::net::TcpListener::bind(("127.0.0.1", 9292))
-            .expect("port 9292 is free for this test (stop whatever listens there)"),
+        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|_| {
+            panic!("port {port} is free for this test (stop whatever listens there)")
+        }),
     );
-    let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .current_dir(home.path())
+    let mut child = Command::new(bin)
+        .current_dir(home)
         // An empty HOME keeps a developer's own ~/.glance config out of the test.
-        .env("HOME", home.path())
+        .env("HOME", home)
         .env_remove("RUST_LOG")
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut versions = None;
+    let mut answer = None;
     while Instant::now() < deadline {
-        if let Some(r) = http_get(9292, "/versions") {
-            versions = Some(r);
+        if let Some(r) = http_get(port, path) {
+            answer = Some(r);
             break;
         }
         if child.try_wait().unwrap().is_some() {
@@ -60,6 +67,13 @@ fn no_arguments_serves_the_embedded_default_on_9292() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    (answer, log)
+}
+
+#[test]
+fn no_arguments_serves_the_embedded_default_on_9292() {
+    let home = tempfile::tempdir().unwrap();
+    let (versions, log) = run_with_no_arguments(BIN, home.path(), 9292, "/versions");
     let versions = versions.unwrap_or_else(|| panic!("no answer on 127.0.0.1:9292; log:\n{log}"));
     assert!(versions.starts_with("HTTP/1.1 200"), "{versions}");
     assert!(versions.contains("\"CURRENT\""), "{versions}");
@@ -153,4 +167,23 @@ fn log_file_and_bind_port_come_from_the_config_file() {
         text.contains(&format!("serving on http://127.0.0.1:{port}")),
         "{text}"
     );
+}
+
+#[test]
+fn glance_registry_serves_the_registry_api_on_9191_from_the_same_data_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let (listing, log) = run_with_no_arguments(
+        env!("CARGO_BIN_EXE_glance-registry"),
+        home.path(),
+        9191,
+        "/images",
+    );
+    let listing = listing.unwrap_or_else(|| panic!("no answer on 127.0.0.1:9191; log:\n{log}"));
+    assert!(listing.starts_with("HTTP/1.1 200"), "{listing}");
+    assert!(listing.ends_with("{\"images\": []}"), "{listing}");
+    assert!(home.path().join("glance-data/glance.sqlite").is_file());
+    let serving: Vec<&str> = log.lines().filter(|l| l.contains("serving on")).collect();
+    assert_eq!(serving.len(), 1, "{log}");
+    assert!(serving[0].contains("glance-registry"), "{log}");
+    assert!(serving[0].contains("http://127.0.0.1:9191"), "{log}");
 }

@@ -46,9 +46,12 @@ fn expected(list: &[&str], current: &str) -> Vec<(String, String)> {
 
 const OLD: [&str; 8] = ["2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0"];
 
+/// Upstream 33's document, which has no v1 (the v1 entries are tested in v1_images.rs).
+const NO_V1: &str = "[DEFAULT]\nenable_v1_api = false\n";
+
 #[tokio::test]
 async fn versions_document_on_root_unknown_prefixes_and_versions() {
-    let s = common::server().await;
+    let s = common::server_with(NO_V1).await;
     for uri in [
         "/",
         "/foo",
@@ -81,8 +84,10 @@ async fn versions_document_on_root_unknown_prefixes_and_versions() {
         .collect::<Vec<_>>();
     assert_eq!(ids(&r.json()), expected(&list, "2.17"));
     // public_endpoint replaces the request's host.
-    let s = common::server_with("[DEFAULT]\npublic_endpoint = https://images.example.com:8443/\n")
-        .await;
+    let s = common::server_with(&format!(
+        "{NO_V1}public_endpoint = https://images.example.com:8443/\n"
+    ))
+    .await;
     let doc = raw(&s, Method::GET, "/", &[]).await.json();
     assert_eq!(
         doc["versions"][0]["links"][0]["href"],
@@ -93,11 +98,9 @@ async fn versions_document_on_root_unknown_prefixes_and_versions() {
 #[tokio::test]
 async fn versions_listed_follow_cache_and_multi_store() {
     let cache_dir = tempfile::tempdir().unwrap();
-    let cache = format!(
-        "[DEFAULT]\nimage_cache_dir = {}\n",
-        cache_dir.path().display()
-    );
-    let multi = "[DEFAULT]\nenabled_backends = fast:file\n[glance_store]\ndefault_backend = fast\n";
+    let cache = format!("{NO_V1}image_cache_dir = {}\n", cache_dir.path().display());
+    let multi =
+        &format!("{NO_V1}enabled_backends = fast:file\n[glance_store]\ndefault_backend = fast\n");
     let both =
         format!("{cache}enabled_backends = fast:file\n[glance_store]\ndefault_backend = fast\n");
     let multi_block = ["2.13", "2.12", "2.11", "2.10", "2.9", "2.8"];

@@ -69,10 +69,19 @@ pub fn versions_response(state: &AppState, headers: &HeaderMap, status: StatusCo
         }
     };
     let href = format!("{base}/v2/");
-    let versions: Vec<Value> = advertised_versions(&state.glance.settings)
+    let mut versions: Vec<Value> = advertised_versions(&state.glance.settings)
         .into_iter()
         .map(|(id, status)| json!({"id": id, "status": status, "links": [{"rel": "self", "href": href}]}))
         .collect();
+    // As Queens listed them while it still served v1.
+    if state.glance.settings.enable_v1_api {
+        let href = format!("{base}/v1/");
+        for id in ["v1.1", "v1.0"] {
+            versions.push(
+                json!({"id": id, "status": "DEPRECATED", "links": [{"rel": "self", "href": href}]}),
+            );
+        }
+    }
     json_response(status, &json!({ "versions": versions }))
 }
 

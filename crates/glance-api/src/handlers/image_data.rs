@@ -36,6 +36,7 @@ pub async fn upload(
     let request = UploadRequest {
         expected_size: expected_size(&headers)?,
         store: store_header(&headers),
+        expected_checksum: None,
     };
     state
         .glance

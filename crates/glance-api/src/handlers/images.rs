@@ -8,7 +8,7 @@ use bytes::Bytes;
 use glance_auth::RequestContext;
 use glance_domain::patch::{parse_patch, PatchDialect, MEDIA_TYPE_V2_0, MEDIA_TYPE_V2_1};
 
-use super::{json_body, reject_body};
+use super::{json_body, query_pairs, reject_body};
 use crate::error::ApiError;
 use crate::router::AppState;
 use crate::views::{json_response, json_response_sized, ImageView};
@@ -80,10 +80,7 @@ pub async fn list(
     Extension(ctx): Extension<RequestContext>,
     RawQuery(query): RawQuery,
 ) -> ApiResult {
-    let params: Vec<(String, String)> =
-        form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+    let params = query_pairs(query.as_deref());
     let page = state.glance.list_images(&ctx, &params).await?;
     let mut link_params = link_params(&params);
     let first = images_link(&link_params);

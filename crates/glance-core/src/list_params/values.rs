@@ -115,7 +115,7 @@ pub(super) fn parse_time_filter(key: &str, value: &str) -> CoreResult<(CmpOp, Na
 }
 
 /// ISO 8601 in the forms clients send; values without a zone are UTC.
-fn parse_iso_time(s: &str) -> CoreResult<NaiveDateTime> {
+pub(crate) fn parse_iso_time(s: &str) -> CoreResult<NaiveDateTime> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.naive_utc());

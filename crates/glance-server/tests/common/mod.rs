@@ -9,6 +9,7 @@
 
 pub mod metadefs;
 pub mod nodes;
+pub mod v1;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};

@@ -1,0 +1,195 @@
+//! python-glanceclient's tables (PrettyTable, left aligned): `print_dict` (a sorted
+//! Property/Value table whose values wrap at 80 columns) and `print_list`.
+
+use serde_json::Value;
+
+/// Python's `str()` of a value as glanceclient prints it: lists and objects as JSON
+/// (`json.dumps`, with its `", "` and `": "` separators), null as `None`.
+pub fn python_cell(value: &Value) -> String {
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(_) | Value::Object(_) => json_dumps(value),
+    }
+}
+
+fn json_dumps(value: &Value) -> String {
+    match value {
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(json_dumps).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), json_dumps(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// textwrap.wrap as PrettyTable applies it to a cell wider than `max`: break at
+/// spaces, and words longer than a line are cut.
+fn wrap(text: &str, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        if paragraph.chars().count() <= max {
+            lines.push(paragraph.to_string());
+            continue;
+        }
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            let mut word = word.to_string();
+            loop {
+                let used = line.chars().count();
+                let needed = word.chars().count() + usize::from(used > 0);
+                if used + needed <= max {
+                    if used > 0 {
+                        line.push(' ');
+                    }
+                    line.push_str(&word);
+                    break;
+                }
+                if used > 0 {
+                    lines.push(std::mem::take(&mut line));
+                    continue;
+                }
+                let head: String = word.chars().take(max).collect();
+                word = word.chars().skip(max).collect();
+                lines.push(head);
+                if word.is_empty() {
+                    break;
+                }
+            }
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// Renders rows of cells under `headers`; each cell may hold several lines.
+fn render(headers: &[String], rows: &[Vec<Vec<String>>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            for line in cell {
+                widths[i] = widths[i].max(line.chars().count());
+            }
+        }
+    }
+    let rule = format!(
+        "+{}+",
+        widths
+            .iter()
+            .map(|w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("+")
+    );
+    let line = |cells: &[&str]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!(" {c:<w$} "))
+            .collect();
+        format!("|{}|", parts.join("|"))
+    };
+    let mut out = vec![rule.clone()];
+    out.push(line(
+        &headers.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    out.push(rule.clone());
+    for row in rows {
+        let height = row.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        for n in 0..height {
+            let cells: Vec<&str> = row
+                .iter()
+                .map(|cell| cell.get(n).map(String::as_str).unwrap_or(""))
+                .collect();
+            out.push(line(&cells));
+        }
+    }
+    out.push(rule);
+    out.join("\n") + "\n"
+}
+
+/// `print_dict`: one row per key, sorted, values wrapped at `max_width`.
+pub fn dict_table(entries: &[(String, Value)], max_width: usize) -> String {
+    let mut entries: Vec<&(String, Value)> = entries.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let rows: Vec<Vec<Vec<String>>> = entries
+        .iter()
+        .map(|(k, v)| vec![wrap(k, max_width), wrap(&python_cell(v), max_width)])
+        .collect();
+    render(&["Property".to_string(), "Value".to_string()], &rows)
+}
+
+/// `print_list`: one row per object; a falsy value (None, 0, "", false) is an empty cell.
+pub fn list_table(headers: &[&str], rows: &[Vec<Value>]) -> String {
+    let rows: Vec<Vec<Vec<String>>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| {
+                    let falsy = match v {
+                        Value::Null => true,
+                        Value::Bool(b) => !b,
+                        Value::Number(n) => n.as_f64() == Some(0.0),
+                        Value::String(s) => s.is_empty(),
+                        Value::Array(a) => a.is_empty(),
+                        Value::Object(o) => o.is_empty(),
+                    };
+                    vec![if falsy { String::new() } else { python_cell(v) }]
+                })
+                .collect()
+        })
+        .collect();
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    render(&headers, &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dict_tables_sort_wrap_and_dump_like_glanceclient() {
+        let entries = vec![
+            ("tags".to_string(), json!(["a", "b"])),
+            ("name".to_string(), json!("x")),
+            ("os_hash_value".to_string(), json!("f".repeat(100))),
+            ("checksum".to_string(), Value::Null),
+        ];
+        let table = dict_table(&entries, 80);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[1],
+            format!("| Property      | Value{} |", " ".repeat(75))
+        );
+        assert_eq!(
+            lines[3],
+            format!("| checksum      | None{} |", " ".repeat(76))
+        );
+        assert_eq!(lines[5], format!("| os_hash_value | {} |", "f".repeat(80)));
+        assert_eq!(
+            lines[6],
+            format!("|               | {}{} |", "f".repeat(20), " ".repeat(60))
+        );
+        assert_eq!(
+            lines[7],
+            format!("| tags          | [\"a\", \"b\"]{} |", " ".repeat(70))
+        );
+        let list = list_table(&["ID", "Name"], &[vec![json!("1"), Value::Null]]);
+        assert_eq!(
+            list,
+            "+----+------+\n| ID | Name |\n+----+------+\n| 1  |      |\n+----+------+\n"
+        );
+    }
+}
