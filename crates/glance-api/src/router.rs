@@ -12,7 +12,7 @@ use tower::ServiceExt;
 
 use crate::error::ApiError;
 use crate::handlers::{
-    discovery, image_data, images, locations, members, metadefs_content as md,
+    discovery, image_data, image_import, images, locations, members, metadefs_content as md,
     metadefs_namespaces as mdns, registry, schemas, tags, tasks, v1_images, v1_members,
 };
 use crate::middleware::{cors_preflight, render_errors, request_context};
@@ -64,6 +64,11 @@ fn v2_routes(state: AppState) -> Router {
         .route(
             "/v2/images/{image_id}/file",
             on(GET, image_data::download).on(PUT, image_data::upload),
+        )
+        .route("/v2/images/{image_id}/stage", on(PUT, image_import::stage))
+        .route(
+            "/v2/images/{image_id}/import",
+            on(POST, image_import::import),
         )
         .route(
             "/v2/images/{image_id}/tags/{tag}",
@@ -153,6 +158,11 @@ fn v2_routes(state: AppState) -> Router {
             on(GET, locations::list).on(POST, locations::add),
         )
         .route("/v2/images/{image_id}/tasks", on(GET, tasks::image_tasks))
+        .route("/v2/tasks", on(GET, tasks::list).on(POST, tasks::create))
+        .route(
+            "/v2/tasks/{task_id}",
+            on(GET, tasks::show).on(DELETE, tasks::delete),
+        )
         .route(
             "/v2/stores/{store_id}/{image_id}",
             on(DELETE, locations::delete_from_store),

@@ -186,6 +186,7 @@ fn read_default_group(
     }
     s.public_endpoint = reader.string(&[(DEFAULT, "public_endpoint")]);
     s.image_cache_dir = reader.path(&[(DEFAULT, "image_cache_dir")]);
+    s.staging_dir = staging_dir(reader)?;
     if let Some(length) = reader.int(&[(DEFAULT, "max_request_id_length")], 0u32, u32::MAX)? {
         s.max_request_id_length = length as usize;
     }
@@ -315,5 +316,26 @@ fn report_unread(reader: &OptionReader<'_>) {
                 display_group(group)
             );
         }
+    }
+}
+
+/// `[os_glance_staging_store] filesystem_store_datadir` (multi-store's reserved
+/// staging store), else `[DEFAULT] node_staging_uri`, which upstream accepts only
+/// as `file://` followed by an absolute path.
+fn staging_dir(reader: &OptionReader<'_>) -> Result<Option<PathBuf>, ConfigError> {
+    let reserved = reader.path(&[("os_glance_staging_store", "filesystem_store_datadir")]);
+    let node_uri = reader.find(&[(DEFAULT, "node_staging_uri")]);
+    if reserved.is_some() {
+        return Ok(reserved);
+    }
+    let Some(found) = node_uri else {
+        return Ok(None);
+    };
+    match found.value.strip_prefix("file://") {
+        Some(path) if path.starts_with('/') => Ok(Some(PathBuf::from(path))),
+        _ => Err(crate::reader::invalid(
+            &found,
+            "must be 'file://' followed by an absolute path".into(),
+        )),
     }
 }

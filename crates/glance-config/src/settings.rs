@@ -74,6 +74,10 @@ pub struct Settings {
     pub enabled_import_methods: Vec<String>,
     /// `[DEFAULT] public_endpoint`: base URL for version document links.
     pub public_endpoint: Option<String>,
+    /// Where `PUT /stage` and the import methods keep data before it goes to a store:
+    /// `[os_glance_staging_store] filesystem_store_datadir` with multi-store, else
+    /// `[DEFAULT] node_staging_uri` (`file://` + absolute path). None: `<data_dir>/staging`.
+    pub staging_dir: Option<PathBuf>,
     /// `[DEFAULT] image_cache_dir`: the cache is "enabled" when set (affects the versions list).
     pub image_cache_dir: Option<PathBuf>,
     /// `[DEFAULT] enabled_backends` as `(id, type)` pairs in config order; empty = single-store mode.
@@ -238,6 +242,7 @@ impl Default for Settings {
             http_retries: 3,
             task_time_to_live_hours: 48,
             import_filtering_opts: BTreeMap::new(),
+            staging_dir: None,
             enabled_import_methods: vec![
                 "glance-direct".into(),
                 "web-download".into(),
@@ -289,6 +294,13 @@ impl Default for Settings {
 
 impl Settings {
     /// Multi-store mode is on when `enabled_backends` is set (as upstream).
+    /// The staging directory `PUT /stage` and the import methods use.
+    pub fn staging_dir(&self) -> PathBuf {
+        self.staging_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("staging"))
+    }
+
     pub fn multi_store(&self) -> bool {
         !self.enabled_backends.is_empty()
     }

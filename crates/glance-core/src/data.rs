@@ -249,7 +249,7 @@ impl Glance {
     /// The most bytes this upload may bring (`image_size_cap`, and what is left of
     /// `user_storage_quota` for the owner), and the quota left when the quota is what
     /// limits it.
-    async fn upload_limit(
+    pub(crate) async fn upload_limit(
         &self,
         image: &Image,
         expected: Option<u64>,

@@ -94,6 +94,12 @@ impl Glance {
                 ),
             }
         }
+        if matches!(
+            image.status,
+            ImageStatus::Uploading | ImageStatus::Importing
+        ) {
+            self.remove_staged_data(id).await;
+        }
         Ok(())
     }
 

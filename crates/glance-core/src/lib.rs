@@ -7,6 +7,7 @@ mod create;
 mod data;
 mod error;
 mod images;
+mod import;
 mod inspection;
 mod list_params;
 mod location_import;
@@ -19,6 +20,7 @@ mod registry;
 mod stores;
 mod tags;
 mod tasks;
+mod tasks_api;
 mod update;
 pub mod v1;
 
@@ -32,9 +34,11 @@ use glance_domain::schema::Schemas;
 
 pub use data::{Download, RangeSpec, UploadRequest};
 pub use error::{CoreError, CoreResult};
+pub use import::{ImportMethod, ImportRequest};
 pub use list_params::ListPage;
 pub use locations::ValidationData;
 pub use stores::Stores;
+pub use tasks_api::TaskListParams;
 
 /// Everything a use case needs; cheap to clone (shared parts are behind `Arc`s).
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use glance_auth::RequestContext;
 use glance_config::Settings;
 use glance_store::registry::{open_store, StoreEnv};
 use glance_store::remote::ssrf::UriFilter;
-use glance_store::{Store, StoreCaller, StoreInfo, StoreOptions};
+use glance_store::{FilesystemStore, Store, StoreCaller, StoreInfo, StoreOptions};
 
 use crate::{CoreError, CoreResult};
 
@@ -19,6 +19,11 @@ pub struct Stores {
     multi: bool,
     /// `[import_filtering_opts]`: the URLs callers may make us fetch.
     uri_filter: UriFilter,
+    /// Where staged and downloaded data waits for an import (upstream's
+    /// `os_glance_staging_store`); never listed among the stores.
+    staging: Arc<FilesystemStore>,
+    /// Fetches web-download URLs, under the same filter as http locations.
+    web: Arc<dyn Store>,
 }
 
 impl Stores {
@@ -29,6 +34,7 @@ impl Stores {
             settings.import_filtering_opts.clone(),
         );
         let uri_filter = UriFilter::from_options(&filtering).map_err(startup_error)?;
+        let (staging, web) = import_stores(settings, &uri_filter)?;
         if settings.multi_store() {
             let mut stores: Vec<Arc<dyn Store>> = Vec::new();
             for (id, kind) in &settings.enabled_backends {
@@ -69,6 +75,8 @@ impl Stores {
                 default_index,
                 multi: true,
                 uri_filter,
+                staging,
+                web,
             });
         }
         // Single-store mode: every listed driver is loaded (reads of `http` locations
@@ -125,6 +133,8 @@ impl Stores {
             default_index,
             multi: false,
             uri_filter,
+            staging,
+            web,
         })
     }
 
@@ -132,6 +142,16 @@ impl Stores {
     /// the private-address rule); names are checked again when they resolve.
     pub fn uri_filter(&self) -> &UriFilter {
         &self.uri_filter
+    }
+
+    /// The staging area of the import methods.
+    pub fn staging(&self) -> &Arc<FilesystemStore> {
+        &self.staging
+    }
+
+    /// The reader of web-download URLs.
+    pub fn web(&self) -> &Arc<dyn Store> {
+        &self.web
     }
 
     pub fn multi_store(&self) -> bool {
@@ -156,6 +176,37 @@ impl Stores {
         self.stores.iter().find(|s| s.owns(url))
     }
 }
+
+/// The reserved staging store (a directory) and the web-download reader.
+fn import_stores(
+    settings: &Settings,
+    uri_filter: &UriFilter,
+) -> CoreResult<(Arc<FilesystemStore>, Arc<dyn Store>)> {
+    let env = StoreEnv {
+        file_datadir: settings.staging_dir(),
+        uri_filter: uri_filter.clone(),
+    };
+    let staging_info = StoreInfo {
+        id: STAGING_STORE_ID.into(),
+        store_type: "file".into(),
+        ..Default::default()
+    };
+    let staging = Arc::new(
+        FilesystemStore::new(staging_info, settings.staging_dir()).map_err(startup_error)?,
+    );
+    let web_info = StoreInfo {
+        id: "web-download".into(),
+        store_type: "http".into(),
+        read_only: true,
+        ..Default::default()
+    };
+    let web_options = StoreOptions::new("web-download", Default::default());
+    let web = open_store(web_info, &web_options, &env).map_err(startup_error)?;
+    Ok((staging, web))
+}
+
+/// Upstream's name for the reserved staging store.
+pub const STAGING_STORE_ID: &str = "os_glance_staging_store";
 
 fn startup_error(e: glance_store::StoreError) -> CoreError {
     CoreError::Internal(format!("store configuration: {e}"))

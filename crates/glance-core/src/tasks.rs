@@ -22,18 +22,42 @@ impl Glance {
 
 /// A background job's task record. Failing to write it is logged, never fatal:
 /// the job's effect on the image is what matters.
+#[derive(Clone)]
 pub(crate) struct TaskLog {
     pub glance: Glance,
     pub id: String,
 }
 
 impl TaskLog {
-    /// Records a new `pending` task for `image_id` on behalf of the caller.
+    /// Records a new `pending` task for `image_id` on behalf of the caller (or of
+    /// the image's owner when the caller has no project).
     pub async fn create(
         glance: &Glance,
         ctx: &RequestContext,
         task_type: &str,
         image_id: &str,
+        owner: Option<&str>,
+        input: serde_json::Value,
+    ) -> CoreResult<TaskLog> {
+        Self::insert(glance, ctx, task_type, Some(image_id), owner, input).await
+    }
+
+    /// Records a new `pending` task asked for through the tasks API.
+    pub async fn record(
+        glance: &Glance,
+        ctx: &RequestContext,
+        task_type: &str,
+        image_id: Option<&str>,
+        input: serde_json::Value,
+    ) -> CoreResult<TaskLog> {
+        Self::insert(glance, ctx, task_type, image_id, None, input).await
+    }
+
+    async fn insert(
+        glance: &Glance,
+        ctx: &RequestContext,
+        task_type: &str,
+        image_id: Option<&str>,
         owner: Option<&str>,
         input: serde_json::Value,
     ) -> CoreResult<TaskLog> {
@@ -47,7 +71,7 @@ impl TaskLog {
                 .or(owner)
                 .unwrap_or_default()
                 .to_string(),
-            image_id: Some(image_id.into()),
+            image_id: image_id.map(str::to_string),
             user_id: ctx.user_id.clone(),
             request_id: Some(ctx.request_id.clone()),
             input: input.to_string(),

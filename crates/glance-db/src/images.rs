@@ -306,7 +306,7 @@ pub(crate) async fn change_status_in(
 
 /// Sets a property, reviving a soft-deleted row of the same name (the table has a
 /// unique key on image_id + name that includes deleted rows).
-async fn upsert_property(
+pub(crate) async fn upsert_property(
     tx: &mut WriteTx,
     image_id: &str,
     name: &str,

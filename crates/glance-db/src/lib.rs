@@ -4,6 +4,7 @@
 
 mod engine;
 mod images;
+mod import_lock;
 mod list;
 mod locations;
 mod members;
@@ -19,6 +20,7 @@ pub mod testing;
 
 pub use engine::{redact_url, Db, DbRow, Engine, PoolSettings, WriteTx};
 pub use images::{ImageChanges, StatusChange};
+pub use import_lock::{LockAttempt, PropertyEdits, IMPORT_LOCK_PROPERTY};
 pub use list::{
     CmpOp, Column, Condition, ImageListQuery, ListResult, ListVisibility, SortDir, SortKey,
     VisibilityScope,
@@ -35,7 +37,7 @@ pub use migrate::{SchemaState, KNOWN_REVISIONS, SCHEMA_VERSION};
 pub use purge::PurgeReport;
 pub use sql::{SqlBuf, SqlValue};
 pub use tags::TagAdded;
-pub use tasks::{NewTask, TaskEnd, TaskRecord};
+pub use tasks::{NewTask, TaskEnd, TaskListQuery, TaskRecord, TASK_SORT_KEYS};
 
 /// Errors of the persistence layer.
 #[derive(Debug, thiserror::Error)]

@@ -75,7 +75,31 @@ fn task_from_row(row: &DbRow) -> Result<TaskRecord, DbError> {
     })
 }
 
+/// Every column of a task and its info; the caller appends the condition.
+const TASK_SELECT: &str = "SELECT t.id, t.type, t.status, t.owner, t.expires_at, t.created_at, \
+     t.updated_at, t.deleted_at, t.deleted, t.image_id, t.request_id, t.user_id, i.input, \
+     i.result, i.message FROM tasks t LEFT JOIN task_info i ON i.task_id = t.id WHERE ";
+
 impl Db {
+    /// A task that is not deleted (expired ones included: upstream shows them until
+    /// they are purged).
+    pub async fn get_task(&self, id: &str) -> Result<Option<TaskRecord>, DbError> {
+        let mut q = SqlBuf::new(TASK_SELECT);
+        q.push("t.id = ")
+            .bind(id)
+            .push(" AND t.deleted = ")
+            .bind(false);
+        self.fetch(&q).await?.first().map(task_from_row).transpose()
+    }
+
+    /// The progress message of a running task (upstream's "Copied N MiB").
+    pub async fn set_task_message(&self, id: &str, message: &str) -> Result<(), DbError> {
+        let mut q = SqlBuf::new("UPDATE task_info SET message = ");
+        q.bind(message).push(" WHERE task_id = ").bind(id);
+        self.execute(&q).await?;
+        Ok(())
+    }
+
     /// Records a `pending` task and its input in one transaction.
     pub async fn create_task(&self, task: &NewTask) -> Result<(), DbError> {
         let at = now();
@@ -172,17 +196,104 @@ impl Db {
 
     /// The image's tasks that are neither deleted nor expired, oldest first.
     pub async fn image_tasks(&self, image_id: &str) -> Result<Vec<TaskRecord>, DbError> {
-        let mut q = SqlBuf::new(
-            "SELECT t.id, t.type, t.status, t.owner, t.expires_at, t.created_at, t.updated_at, \
-             t.deleted_at, t.deleted, t.image_id, t.request_id, t.user_id, i.input, i.result, \
-             i.message FROM tasks t LEFT JOIN task_info i ON i.task_id = t.id WHERE t.image_id = ",
-        );
-        q.bind(image_id)
+        let mut q = SqlBuf::new(TASK_SELECT);
+        q.push("t.image_id = ")
+            .bind(image_id)
             .push(" AND t.deleted = ")
             .bind(false)
             .push(" AND (t.expires_at IS NULL OR t.expires_at >= ")
             .bind(now())
             .push(") ORDER BY t.created_at, t.id");
         self.fetch(&q).await?.iter().map(task_from_row).collect()
+    }
+}
+
+/// `GET /v2/tasks`: filters, order and page.
+#[derive(Debug, Clone, Default)]
+pub struct TaskListQuery {
+    /// Only tasks of this owner (None: every owner, for admins).
+    pub owner: Option<String>,
+    pub status: Option<String>,
+    pub task_type: Option<String>,
+    /// A column of `tasks` (checked by the caller against [`TASK_SORT_KEYS`]).
+    pub sort_key: String,
+    pub descending: bool,
+    /// The id after which the page starts.
+    pub marker: Option<String>,
+    pub limit: u64,
+}
+
+/// The columns a task list may be sorted on.
+pub const TASK_SORT_KEYS: &[&str] = &[
+    "id",
+    "type",
+    "status",
+    "owner",
+    "created_at",
+    "updated_at",
+    "expires_at",
+];
+
+impl Db {
+    /// One page of tasks, ordered by the sort key then id. A marker that is not a
+    /// visible task is `None` (upstream answers 400 for it).
+    pub async fn list_tasks(&self, q: &TaskListQuery) -> Result<Option<Vec<TaskRecord>>, DbError> {
+        let key = TASK_SORT_KEYS
+            .iter()
+            .find(|k| **k == q.sort_key)
+            .copied()
+            .unwrap_or("created_at");
+        let (op, dir) = if q.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let mut sql = SqlBuf::new(TASK_SELECT);
+        sql.push("t.deleted = ").bind(false);
+        if let Some(owner) = &q.owner {
+            sql.push(" AND t.owner = ").bind(owner.as_str());
+        }
+        if let Some(status) = &q.status {
+            sql.push(" AND t.status = ").bind(status.as_str());
+        }
+        if let Some(kind) = &q.task_type {
+            sql.push(" AND t.type = ").bind(kind.as_str());
+        }
+        if let Some(marker) = &q.marker {
+            let mut m = SqlBuf::new(TASK_SELECT);
+            m.push("t.id = ")
+                .bind(marker.as_str())
+                .push(" AND t.deleted = ")
+                .bind(false);
+            if let Some(owner) = &q.owner {
+                m.push(" AND t.owner = ").bind(owner.as_str());
+            }
+            let Some(row) = self.fetch(&m).await?.into_iter().next() else {
+                return Ok(None);
+            };
+            let value = row.value(key);
+            // Rows after the marker: (key, id) beyond the marker's, in the list's order.
+            sql.push(" AND (t.")
+                .push(key)
+                .push(&format!(" {op} "))
+                .bind(value.clone())
+                .push(" OR (t.")
+                .push(key)
+                .push(" = ")
+                .bind(value)
+                .push(&format!(" AND t.id {op} "))
+                .bind(marker.as_str())
+                .push("))");
+        }
+        sql.push(" ORDER BY t.")
+            .push(key)
+            .push(&format!(" {dir}, t.id {dir} LIMIT "))
+            .bind(q.limit as i64);
+        self.fetch(&sql)
+            .await?
+            .iter()
+            .map(task_from_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 }

@@ -8,8 +8,6 @@ mod common;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use axum::routing::get;
-use axum::Router;
 use common::{Caller, TestServer, TRUSTED};
 use md5::{Digest as _, Md5};
 use serde_json::{json, Value};
@@ -21,13 +19,8 @@ fn image_bytes() -> Vec<u8> {
     (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect()
 }
 
-/// A web server with `/image.raw`; returns its port.
 async fn web_server() -> u16 {
-    let app = Router::new().route("/image.raw", get(|| async { image_bytes() }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    port
+    common::web::serve_image(image_bytes()).await
 }
 
 fn config(port: u16, allow_loopback: bool) -> String {

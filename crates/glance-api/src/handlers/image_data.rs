@@ -21,18 +21,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let essence = content_type.map(|c| c.split(';').next().unwrap_or("").trim());
-    if !essence.is_some_and(|e| e.eq_ignore_ascii_case("application/octet-stream")) {
-        // Upstream names the type without its parameters, and "None" when absent.
-        let shown = essence.filter(|e| !e.is_empty()).unwrap_or("None");
-        return Err(ApiError::unsupported_media_type(
-            shown,
-            format!("Invalid content type {shown}"),
-        ));
-    }
+    require_octet_stream(&headers)?;
     let request = UploadRequest {
         expected_size: expected_size(&headers)?,
         store: store_header(&headers),
@@ -45,8 +34,25 @@ pub async fn upload(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Image data must come as `application/octet-stream` (415 otherwise).
+pub(super) fn require_octet_stream(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let essence = content_type.map(|c| c.split(';').next().unwrap_or("").trim());
+    if essence.is_some_and(|e| e.eq_ignore_ascii_case("application/octet-stream")) {
+        return Ok(());
+    }
+    // Upstream names the type without its parameters, and "None" when absent.
+    let shown = essence.filter(|e| !e.is_empty()).unwrap_or("None");
+    Err(ApiError::unsupported_media_type(
+        shown,
+        format!("Invalid content type {shown}"),
+    ))
+}
+
 /// `x-openstack-image-size`, else `Content-Length`; zero means unknown, as upstream.
-fn expected_size(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+pub(super) fn expected_size(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let size = match headers.get("x-openstack-image-size") {
         Some(v) => v
             .to_str()
@@ -65,7 +71,7 @@ fn expected_size(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 }
 
 /// `X-Image-Meta-Store`: the backend to upload into (multi-store only).
-fn store_header(headers: &HeaderMap) -> Option<String> {
+pub(super) fn store_header(headers: &HeaderMap) -> Option<String> {
     headers
         .get("x-image-meta-store")
         .and_then(|v| v.to_str().ok())

@@ -2,6 +2,7 @@
 
 pub mod discovery;
 pub mod image_data;
+pub mod image_import;
 pub mod images;
 pub mod locations;
 pub mod members;

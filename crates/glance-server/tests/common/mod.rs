@@ -10,6 +10,7 @@
 pub mod metadefs;
 pub mod nodes;
 pub mod v1;
+pub mod web;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
