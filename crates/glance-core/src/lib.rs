@@ -16,6 +16,7 @@ mod members;
 pub mod metadefs;
 mod protection;
 mod registry;
+mod scrubber;
 mod stores;
 mod tags;
 mod tasks;
@@ -34,6 +35,7 @@ pub use data::{Download, RangeSpec, UploadRequest};
 pub use error::{CoreError, CoreResult};
 pub use list_params::ListPage;
 pub use locations::ValidationData;
+pub use scrubber::ScrubReport;
 pub use stores::Stores;
 
 /// Everything a use case needs; cheap to clone (shared parts are behind `Arc`s).

@@ -11,6 +11,7 @@ mod metadefs;
 mod migrate;
 mod purge;
 mod rows;
+mod scrub;
 mod sql;
 mod tags;
 mod tasks;
@@ -33,6 +34,7 @@ pub use metadefs::{
 pub use metadefs::{LoadMode, Loaded, NamespaceDocument};
 pub use migrate::{SchemaState, KNOWN_REVISIONS, SCHEMA_VERSION};
 pub use purge::PurgeReport;
+pub use scrub::{PendingLocation, Restore, ScrubJob};
 pub use sql::{SqlBuf, SqlValue};
 pub use tags::TagAdded;
 pub use tasks::{NewTask, TaskEnd, TaskRecord};
