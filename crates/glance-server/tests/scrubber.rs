@@ -298,3 +298,22 @@ async fn restore_and_daemon_together_are_refused() {
          either of them in one request."
     );
 }
+
+#[tokio::test]
+async fn db_purge_keeps_the_scrubbers_queue() {
+    let s = common::server_with(DELAYED).await;
+    let id = active_image(&s, b"still queued").await;
+    delete_pending(&s, &id).await;
+    let db = &s.state.glance.db;
+    let future = glance_db::now() + chrono::Duration::days(1);
+    db.purge_deleted_rows(future, None).await.unwrap();
+    db.purge_deleted_images(future, None).await.unwrap();
+    assert_eq!(image_row(&s, &id).await, ("pending_delete".into(), true));
+    assert_eq!(
+        location_rows(&s, &id).await,
+        [("pending_delete".to_string(), true)]
+    );
+    let out = scrubber(&s, 0, &[]).await;
+    assert!(out.status.success(), "{}", logs(&out));
+    assert!(!stored_for(&s, &id));
+}
