@@ -14,6 +14,10 @@ pub enum ConfigError {
     #[error("config directory {} not found", .path.display())]
     DirNotFound { path: PathBuf },
 
+    /// Strict mode found no configuration file to read (the seeds' message).
+    #[error("Unable to locate any configuration file. Cannot load application {program}")]
+    NoConfigFile { program: String },
+
     /// A config file or directory that exists but cannot be read.
     #[error("failed to read {}: {source}", .path.display())]
     Io {

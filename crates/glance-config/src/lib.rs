@@ -17,6 +17,6 @@ pub use error::ConfigError;
 pub use load::{load, load_for_program, load_from_str, LoadOptions, API_PROGRAM};
 pub use settings::{
     BackendSettings, DatabaseSettings, GlanceStoreSettings, ImageFormatSettings, RawConfig,
-    Settings, DEFAULT_CONTAINER_FORMATS, DEFAULT_DISK_FORMATS,
+    ScrubberSettings, Settings, DEFAULT_CONTAINER_FORMATS, DEFAULT_DISK_FORMATS,
 };
 pub use stores::{store_type_of_entry, store_type_of_scheme};

@@ -12,7 +12,7 @@ use crate::layers::ConfigLayers;
 use crate::option_types;
 use crate::reader::{invalid, OptionReader};
 use crate::search_path;
-use crate::settings::{DatabaseSettings, ImageFormatSettings, Settings};
+use crate::settings::{DatabaseSettings, ImageFormatSettings, ScrubberSettings, Settings};
 use crate::stores;
 
 /// The program whose `<program>.conf` [`load`] looks for.
@@ -33,6 +33,10 @@ pub struct LoadOptions {
     /// is given) in `~/.glance/`, `~/`, `/etc/glance/`, `/etc/`, as oslo.config.
     /// Off in `LoadOptions::default()`, which reads nothing but the files given.
     pub use_default_search_path: bool,
+    /// The seeds' strict rule: a program that finds no configuration file at all
+    /// refuses to start ("Unable to locate any configuration file"). Off by
+    /// default, where the built-in defaults serve without any file.
+    pub require_config_file: bool,
 }
 
 const DEFAULT: &str = "default";
@@ -63,6 +67,11 @@ pub fn load(opts: &LoadOptions) -> Result<Settings, ConfigError> {
 /// `glance-scrubber`, ...): its default config file is `<program>.conf`.
 pub fn load_for_program(program: &str, opts: &LoadOptions) -> Result<Settings, ConfigError> {
     let sources = search_path::collect(program, opts)?;
+    if opts.require_config_file && sources.files.is_empty() {
+        return Err(ConfigError::NoConfigFile {
+            program: program.to_string(),
+        });
+    }
     let mut files = Vec::with_capacity(sources.files.len());
     for path in &sources.files {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::io(path, source))?;
@@ -93,6 +102,7 @@ fn build(layers: &ConfigLayers, program: &str) -> Result<Settings, ConfigError> 
     settings.database = read_database(&reader)?;
     settings.image_format = read_image_format(&reader)?;
     stores::read_stores(&reader, &mut settings)?;
+    settings.scrubber = read_scrubber(&reader)?;
     report_unread(&reader);
     settings.raw = layers.raw_config();
     Ok(settings)
@@ -198,6 +208,24 @@ fn read_default_group(
         s.property_protection_rule_format = format;
     }
     Ok(())
+}
+
+/// The delayed-delete and scrubber options, with upstream's lower bounds
+/// (`scrub_time` and `wakeup_time` >= 0, `scrub_pool_size` >= 1).
+fn read_scrubber(reader: &OptionReader<'_>) -> Result<ScrubberSettings, ConfigError> {
+    let mut s = ScrubberSettings::default();
+    s.delayed_delete = reader.bool(&[(DEFAULT, "delayed_delete")], s.delayed_delete)?;
+    s.daemon = reader.bool(&[(DEFAULT, "daemon")], s.daemon)?;
+    if let Some(secs) = reader.int(&[(DEFAULT, "scrub_time")], 0u64, u64::MAX)? {
+        s.scrub_time = secs;
+    }
+    if let Some(size) = reader.int(&[(DEFAULT, "scrub_pool_size")], 1u32, u32::MAX)? {
+        s.scrub_pool_size = size as usize;
+    }
+    if let Some(secs) = reader.int(&[(DEFAULT, "wakeup_time")], 0u64, u64::MAX)? {
+        s.wakeup_time = secs;
+    }
+    Ok(s)
 }
 
 /// oslo.log: `log_file` under `log_dir` when both are set (an absolute

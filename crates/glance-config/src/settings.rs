@@ -101,6 +101,9 @@ pub struct Settings {
     /// One entry per `enabled_backends` id: that section's store options.
     pub backends: BTreeMap<String, BackendSettings>,
     pub image_format: ImageFormatSettings,
+    /// Delayed delete and the scrubber (`[DEFAULT]` options of glance-api and
+    /// glance-scrubber).
+    pub scrubber: ScrubberSettings,
     /// Directories of the loaded config files and `--config-dir`s, in load order; where
     /// `schema-image.json`, `policy.yaml` and property-protection files are looked up.
     pub config_dirs: Vec<PathBuf>,
@@ -155,6 +158,37 @@ pub struct BackendSettings {
     pub filesystem_store_datadir: Option<PathBuf>,
     /// All options of the section, lower-cased keys, for drivers of later issues.
     pub options: BTreeMap<String, String>,
+}
+
+/// `[DEFAULT] delayed_delete`, `scrub_time`, `scrub_pool_size`, `wakeup_time` and
+/// `daemon` (upstream's glance/scrubber.py options).
+#[derive(Debug, Clone)]
+pub struct ScrubberSettings {
+    /// `delayed_delete` (false): a deleted image with data goes to `pending_delete`
+    /// and keeps its data until the scrubber removes it.
+    pub delayed_delete: bool,
+    /// `scrub_time` (0): seconds an image stays in `pending_delete` before it may be
+    /// scrubbed.
+    pub scrub_time: u64,
+    /// `scrub_pool_size` (1): images scrubbed at the same time.
+    pub scrub_pool_size: usize,
+    /// `wakeup_time` (300): seconds between two runs of the scrubber daemon.
+    pub wakeup_time: u64,
+    /// `daemon` (false): glance-scrubber keeps running (a CLI option upstream that
+    /// oslo.config also reads from the config file).
+    pub daemon: bool,
+}
+
+impl Default for ScrubberSettings {
+    fn default() -> Self {
+        ScrubberSettings {
+            delayed_delete: false,
+            scrub_time: 0,
+            scrub_pool_size: 1,
+            wakeup_time: 300,
+            daemon: false,
+        }
+    }
 }
 
 /// `[image_format]`.
@@ -285,6 +319,7 @@ impl Default for Settings {
                 gpt_safety_checks_nonfatal: Vec::new(),
                 vmdk_allowed_types: vec!["streamOptimized".into(), "monolithicSparse".into()],
             },
+            scrubber: ScrubberSettings::default(),
             config_dirs: Vec::new(),
             config_files: Vec::new(),
             raw: RawConfig::default(),

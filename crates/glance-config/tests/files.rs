@@ -17,6 +17,7 @@ fn files(config_files: Vec<PathBuf>, config_dirs: Vec<PathBuf>) -> LoadOptions {
         config_dirs,
         data_dir: None,
         use_default_search_path: false,
+        require_config_file: false,
     }
 }
 

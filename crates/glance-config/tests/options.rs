@@ -323,3 +323,40 @@ fn task_time_to_live_is_read_in_hours() {
         2
     );
 }
+
+#[test]
+fn delayed_delete_and_scrubber_options() {
+    let d = load("").scrubber;
+    assert_eq!(
+        (
+            d.delayed_delete,
+            d.scrub_time,
+            d.scrub_pool_size,
+            d.wakeup_time,
+            d.daemon
+        ),
+        (false, 0, 1, 300, false)
+    );
+    let s = load(
+        "[DEFAULT]\ndelayed_delete = true\nscrub_time = 43200\nscrub_pool_size = 4\n\
+         wakeup_time = 60\ndaemon = True\n",
+    )
+    .scrubber;
+    assert_eq!(
+        (
+            s.delayed_delete,
+            s.scrub_time,
+            s.scrub_pool_size,
+            s.wakeup_time,
+            s.daemon
+        ),
+        (true, 43200, 4, 60, true)
+    );
+    // Upstream's minimums: a pool of at least one, no negative times.
+    for bad in ["scrub_pool_size = 0", "scrub_time = -1", "wakeup_time = -5"] {
+        assert!(
+            glance_config::load_from_str(&format!("[DEFAULT]\n{bad}\n")).is_err(),
+            "{bad}"
+        );
+    }
+}

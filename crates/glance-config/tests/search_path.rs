@@ -88,3 +88,36 @@ fn default_search_path_uses_home_first() {
         .config_files
         .is_empty());
 }
+
+/// The seeds' strict rule: with `require_config_file`, finding no file at all is the
+/// manual's error; one file found anywhere (or given) is enough.
+#[test]
+fn strict_mode_refuses_to_start_without_a_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let strict = LoadOptions {
+        require_config_file: true,
+        ..LoadOptions::default()
+    };
+    let e = load_for_program("glance-registry", &strict).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Unable to locate any configuration file. Cannot load application glance-registry"
+    );
+    // A config dir holding a *.conf file counts: oslo reads it like a file.
+    let conf_d = dir.path().join("conf.d");
+    fs::create_dir(&conf_d).unwrap();
+    assert!(load(&LoadOptions {
+        config_dirs: vec![conf_d.clone()],
+        ..strict.clone()
+    })
+    .is_err());
+    fs::write(conf_d.join("a.conf"), "[DEFAULT]\nbind_port = 7777\n").unwrap();
+    let s = load(&LoadOptions {
+        config_dirs: vec![conf_d],
+        ..strict.clone()
+    })
+    .unwrap();
+    assert_eq!(s.bind_port, 7777);
+    // Without strict mode the same empty search starts on the built-in defaults.
+    assert!(load(&LoadOptions::default()).is_ok());
+}

@@ -70,9 +70,24 @@ impl Glance {
                 }
             }
         }
+        // Delayed delete (upstream's deprecated `delayed_delete`): an image with data
+        // goes to `pending_delete` and keeps it for glance-scrubber; as upstream's
+        // domain model, only statuses that may become pending_delete can (400 else).
+        let delayed = self.settings.scrubber.delayed_delete && !image.locations.is_empty();
+        let to = if delayed {
+            ImageStatus::PendingDelete
+        } else {
+            ImageStatus::Deleted
+        };
+        if delayed && !image.status.can_transition_to(to) {
+            return Err(CoreError::BadRequest(format!(
+                "Image status transition from {} to {to} is not allowed",
+                image.status
+            )));
+        }
         // Mark it deleted first (compare-and-swap on the status we read), so no client
         // can see an active image whose data is gone; then remove the data.
-        if !self.db.delete_image(id, image.status).await? {
+        if !self.db.delete_image(id, image.status, to).await? {
             // Lost a race. When the winner deleted it too (another API node, say),
             // this request found nothing left to delete: 404, as a later one would.
             return Err(match self.find_image(ctx, id).await {
@@ -83,6 +98,13 @@ impl Glance {
                     "Image {id} changed while it was being deleted; try again."
                 )),
             });
+        }
+        if delayed {
+            tracing::info!(
+                image = id,
+                "image pending delete; glance-scrubber removes its data"
+            );
+            return Ok(());
         }
         for location in &image.locations {
             match self.stores.for_location(&location.url) {

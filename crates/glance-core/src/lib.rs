@@ -17,6 +17,7 @@ mod members;
 pub mod metadefs;
 mod protection;
 mod registry;
+mod scrubber;
 mod stores;
 mod tags;
 mod tasks;
@@ -37,6 +38,7 @@ pub use error::{CoreError, CoreResult};
 pub use import::{ImportMethod, ImportRequest};
 pub use list_params::ListPage;
 pub use locations::ValidationData;
+pub use scrubber::ScrubReport;
 pub use stores::Stores;
 pub use tasks_api::TaskListParams;
 

@@ -254,7 +254,14 @@ impl Glance {
     /// data is the API server's to remove.
     pub async fn registry_delete(&self, ctx: &RequestContext, id: &str) -> CoreResult<Image> {
         let image = self.registry_mutable(ctx, id).await?;
-        if !self.db.delete_image(id, image.status).await? {
+        // A v1 API node under delayed delete first sets `pending_delete` through the
+        // registry; the delete then keeps it (and its locations) pending, as upstream's
+        // `image_destroy` leaves the status alone.
+        let to = match image.status {
+            ImageStatus::PendingDelete => ImageStatus::PendingDelete,
+            _ => ImageStatus::Deleted,
+        };
+        if !self.db.delete_image(id, image.status, to).await? {
             return Err(CoreError::Conflict("Image operation conflicts".into()));
         }
         Ok(image)

@@ -216,37 +216,49 @@ impl Db {
     }
 
     /// Soft-deletes the image and its child rows, as upstream does, if it is still in
-    /// `from`. The row stays so that its id can never be reused.
-    pub async fn delete_image(&self, id: &str, from: ImageStatus) -> Result<bool, DbError> {
-        self.retry_deadlocks(|| self.delete_image_once(id, from))
+    /// `from`. The row stays so that its id can never be reused. `to` is `Deleted`, or
+    /// `PendingDelete` under delayed delete: then the live locations become
+    /// `pending_delete` (their data left for the scrubber) instead of `deleted`.
+    pub async fn delete_image(
+        &self,
+        id: &str,
+        from: ImageStatus,
+        to: ImageStatus,
+    ) -> Result<bool, DbError> {
+        self.retry_deadlocks(|| self.delete_image_once(id, from, to))
             .await
     }
 
-    async fn delete_image_once(&self, id: &str, from: ImageStatus) -> Result<bool, DbError> {
+    async fn delete_image_once(
+        &self,
+        id: &str,
+        from: ImageStatus,
+        to: ImageStatus,
+    ) -> Result<bool, DbError> {
         let at = now();
         let mut tx = self.begin_write().await?;
-        let mut q = SqlBuf::new("UPDATE images SET status = ");
-        q.bind(ImageStatus::Deleted.as_str())
-            .push(", deleted = ")
-            .bind(true);
-        q.push(", deleted_at = ")
-            .bind(at)
-            .push(", updated_at = ")
-            .bind(at);
-        q.push(" WHERE id = ")
+        let change = StatusChange {
+            from,
+            to,
+            columns: vec![("deleted", true.into()), ("deleted_at", at.into())],
+        };
+        if !change_status_in(&mut tx, id, &change).await? {
+            return Ok(false);
+        }
+        let location_status = match to {
+            ImageStatus::PendingDelete => "pending_delete",
+            _ => "deleted",
+        };
+        let mut q = SqlBuf::new("UPDATE image_locations SET deleted = ");
+        q.bind(true).push(", deleted_at = ").bind(at);
+        q.push(", updated_at = ").bind(at);
+        q.push(", status = ").bind(location_status);
+        q.push(" WHERE image_id = ")
             .bind(id)
             .push(" AND deleted = ")
             .bind(false);
-        q.push(" AND status = ").bind(from.as_str());
-        if tx.execute(&q).await? == 0 {
-            return Ok(false);
-        }
-        for table in [
-            "image_properties",
-            "image_tags",
-            "image_locations",
-            "image_members",
-        ] {
+        tx.execute(&q).await?;
+        for table in ["image_properties", "image_tags", "image_members"] {
             let mut q = SqlBuf::new(&format!("UPDATE {table} SET deleted = "));
             q.bind(true).push(", deleted_at = ").bind(at);
             q.push(" WHERE image_id = ")
@@ -284,10 +296,31 @@ impl Db {
     }
 }
 
+/// Which image rows a status compare-and-swap may match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowState {
+    /// Not deleted: every API path.
+    Live,
+    /// Soft-deleted: the scrubber's `pending_delete` images, which stay deleted
+    /// rows until they are restored.
+    SoftDeleted,
+}
+
 pub(crate) async fn change_status_in(
     tx: &mut WriteTx,
     id: &str,
     change: &StatusChange,
+) -> Result<bool, DbError> {
+    swap_status(tx, id, change, RowState::Live).await
+}
+
+/// The one conditional UPDATE every status change runs: `to` (with `columns`) only
+/// while the row is still in `from` and in `row` state.
+pub(crate) async fn swap_status(
+    tx: &mut WriteTx,
+    id: &str,
+    change: &StatusChange,
+    row: RowState,
 ) -> Result<bool, DbError> {
     let mut q = SqlBuf::new("UPDATE images SET status = ");
     q.bind(change.to.as_str())
@@ -299,7 +332,7 @@ pub(crate) async fn change_status_in(
     q.push(" WHERE id = ")
         .bind(id)
         .push(" AND deleted = ")
-        .bind(false);
+        .bind(row == RowState::SoftDeleted);
     q.push(" AND status = ").bind(change.from.as_str());
     Ok(tx.execute(&q).await? == 1)
 }

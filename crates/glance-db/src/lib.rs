@@ -12,6 +12,7 @@ mod metadefs;
 mod migrate;
 mod purge;
 mod rows;
+mod scrub;
 mod sql;
 mod tags;
 mod tasks;
@@ -35,6 +36,7 @@ pub use metadefs::{
 pub use metadefs::{LoadMode, Loaded, NamespaceDocument};
 pub use migrate::{SchemaState, KNOWN_REVISIONS, SCHEMA_VERSION};
 pub use purge::PurgeReport;
+pub use scrub::{PendingLocation, Restore, ScrubJob};
 pub use sql::{SqlBuf, SqlValue};
 pub use tags::TagAdded;
 pub use tasks::{NewTask, TaskEnd, TaskListQuery, TaskRecord, TASK_SORT_KEYS};

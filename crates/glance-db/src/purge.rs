@@ -71,7 +71,13 @@ impl Db {
             "DELETE FROM {table} WHERE id IN (SELECT t1.id FROM (\
              SELECT id FROM {table} WHERE deleted_at < "
         ));
-        q.bind(cutoff).push(" ORDER BY deleted_at");
+        q.bind(cutoff);
+        // Rows of images still pending delete are the scrubber's queue: purging them
+        // would leave their data in the stores for good.
+        if table == "images" || table == "image_locations" {
+            q.push(" AND status <> ").bind("pending_delete");
+        }
+        q.push(" ORDER BY deleted_at");
         push_limit(&mut q, max_rows);
         q.push(") AS t1)");
         self.purge_batch(&q).await

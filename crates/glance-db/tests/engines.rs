@@ -172,8 +172,14 @@ async fn image_round_trip(db: &Db) {
     assert_eq!(db.storage_used_by(None).await.unwrap(), 0);
 
     // Delete is a CAS too, and the id is never reused.
-    assert!(!db.delete_image(&img.id, ImageStatus::Queued).await.unwrap());
-    assert!(db.delete_image(&img.id, ImageStatus::Active).await.unwrap());
+    assert!(!db
+        .delete_image(&img.id, ImageStatus::Queued, ImageStatus::Deleted)
+        .await
+        .unwrap());
+    assert!(db
+        .delete_image(&img.id, ImageStatus::Active, ImageStatus::Deleted)
+        .await
+        .unwrap());
     assert!(db.get_image(&img.id).await.unwrap().is_none());
     assert!(db.image_id_exists(&img.id).await.unwrap());
     assert!(matches!(

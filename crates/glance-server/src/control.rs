@@ -53,7 +53,7 @@ pub fn servers_named(name: &str) -> Result<Vec<&'static str>, String> {
         })
 }
 
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     // A zombie (exited, not yet reaped by its parent) is not running.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !stat
@@ -113,6 +113,11 @@ impl Control {
         }
         let binary = server_binary(server);
         let mut command = Command::new(&binary);
+        // A scrubber under a pid file is a service: it keeps running (one pass
+        // every wakeup_time) instead of making one pass and exiting.
+        if server == "glance-scrubber" {
+            command.arg("--daemon");
+        }
         match &self.conf {
             Some(conf) => {
                 println!("Starting {server} with {}", conf.display());

@@ -15,6 +15,7 @@ mod access;
 pub mod control;
 pub mod logging;
 pub mod manage;
+pub mod scrubber;
 pub mod serving;
 
 /// The database URL: the configured one, or the embedded SQLite file.

@@ -28,6 +28,57 @@ pub struct ServerArgs {
     /// A Python logging configuration file (its root level and first handler are used).
     #[arg(long = "log-config", alias = "log-config-append")]
     pub log_config: Option<PathBuf>,
+    /// Refuse to start when no configuration file is found (the seeds' rule); also
+    /// on when the environment sets GLANCE_STRICT_CONFIG to 1, true or yes.
+    #[arg(long = "strict-config")]
+    pub strict_config: bool,
+}
+
+impl ServerArgs {
+    /// What to read: the files and dirs given, else the search path.
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            config_files: self.config_file.clone(),
+            config_dirs: self.config_dir.clone(),
+            data_dir: self.data_dir.clone(),
+            use_default_search_path: true,
+            require_config_file: self.strict_config || strict_from_env(),
+        }
+    }
+
+    pub fn log_switches(&self) -> crate::logging::LogSwitches {
+        crate::logging::LogSwitches {
+            verbose: self.verbose,
+            debug: self.debug,
+            log_config: self.log_config.clone(),
+        }
+    }
+}
+
+/// `GLANCE_STRICT_CONFIG`: lets servers started by glance-control (which passes
+/// only `--config-file`) be strict too.
+fn strict_from_env() -> bool {
+    std::env::var("GLANCE_STRICT_CONFIG")
+        .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+        .unwrap_or(false)
+}
+
+/// The exit of a binary's `main`: the seeds' `ERROR: Unable to locate any
+/// configuration file...` for strict mode, else one line with the cause chain.
+pub fn exit_code(program: &str, result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            match e.downcast_ref::<glance_config::ConfigError>() {
+                Some(c @ glance_config::ConfigError::NoConfigFile { .. }) => {
+                    eprintln!("ERROR: {c}")
+                }
+                // No backtrace for operators.
+                _ => eprintln!("{program}: error: {e:#}"),
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// Loads `program`'s configuration (its `<program>.conf` on the search path when no
@@ -37,21 +88,8 @@ pub fn run(
     args: ServerArgs,
     make_app: fn(glance_api::AppState) -> axum::Router,
 ) -> anyhow::Result<()> {
-    let settings = load_for_program(
-        program,
-        &LoadOptions {
-            config_files: args.config_file,
-            config_dirs: args.config_dir,
-            data_dir: args.data_dir,
-            use_default_search_path: true,
-        },
-    )?;
-    let switches = crate::logging::LogSwitches {
-        verbose: args.verbose,
-        debug: args.debug,
-        log_config: args.log_config,
-    };
-    crate::logging::init(program, &settings, &switches)?;
+    let settings = load_for_program(program, &args.load_options())?;
+    crate::logging::init(program, &settings, &args.log_switches())?;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = settings.workers {
         runtime.worker_threads(workers.max(1));
@@ -103,7 +141,7 @@ pub async fn serve(
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -187,3 +187,57 @@ fn glance_registry_serves_the_registry_api_on_9191_from_the_same_data_directory(
     assert!(serving[0].contains("glance-registry"), "{log}");
     assert!(serving[0].contains("http://127.0.0.1:9191"), "{log}");
 }
+
+/// The seeds' strict rule (`--strict-config`, or GLANCE_STRICT_CONFIG for servers
+/// started by glance-control): no configuration file found is the manual's error.
+#[test]
+fn strict_config_refuses_to_start_without_a_config_file() {
+    let system_files = ["/etc/glance", "/etc"].iter().any(|dir| {
+        [
+            "glance.conf",
+            "glance-api.conf",
+            "glance-api.conf.d",
+            "glance.conf.d",
+        ]
+        .iter()
+        .any(|name| std::path::Path::new(dir).join(name).exists())
+    });
+    if system_files {
+        eprintln!("skipped: this machine has a Glance configuration under /etc");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let strict = |args: &[&str], env: Option<&str>| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .current_dir(home.path())
+            .env("HOME", home.path());
+        match env {
+            Some(v) => command.env("GLANCE_STRICT_CONFIG", v),
+            None => command.env_remove("GLANCE_STRICT_CONFIG"),
+        };
+        command.output().unwrap()
+    };
+    for out in [
+        strict(&["--strict-config"], None),
+        strict(&[], Some("true")),
+    ] {
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim_end(),
+            "ERROR: Unable to locate any configuration file. Cannot load application glance-api"
+        );
+    }
+    // A file on the search path (here ~/glance-api.conf) is enough; the bad port
+    // makes the server stop right after reading it.
+    std::fs::write(
+        home.path().join("glance-api.conf"),
+        "[DEFAULT]\nbind_port = not-a-port\n",
+    )
+    .unwrap();
+    let out = strict(&["--strict-config"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bind_port"), "{stderr}");
+    assert!(!stderr.contains("Unable to locate"), "{stderr}");
+}

@@ -1,7 +1,7 @@
 //! `glance-api`: the Image API server.
 
 use clap::Parser;
-use glance_server::serving::{run, ServerArgs};
+use glance_server::serving::{exit_code, run, ServerArgs};
 
 // Listing and rendering a page of 1,000 images makes tens of thousands of small
 // allocations; mimalloc serves them markedly faster than glibc malloc.
@@ -16,12 +16,9 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    match run("glance-api", Args::parse().server, glance_api::build_app) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            // One clear line with the whole cause chain; no backtrace for operators.
-            eprintln!("glance-api: error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    let program = "glance-api";
+    exit_code(
+        program,
+        run(program, Args::parse().server, glance_api::build_app),
+    )
 }

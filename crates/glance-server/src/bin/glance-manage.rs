@@ -16,6 +16,7 @@ fn main() -> ExitCode {
             config_dirs: cli.config_dir.clone(),
             data_dir: None,
             use_default_search_path: true,
+            require_config_file: false,
         },
     ) {
         Ok(s) => s,

@@ -2,7 +2,7 @@
 //! on the same database as `glance-api`.
 
 use clap::Parser;
-use glance_server::serving::{run, ServerArgs};
+use glance_server::serving::{exit_code, run, ServerArgs};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -19,15 +19,13 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(
-        "glance-registry",
-        Args::parse().server,
-        glance_api::build_registry_app,
-    ) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("glance-registry: error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    let program = "glance-registry";
+    exit_code(
+        program,
+        run(
+            program,
+            Args::parse().server,
+            glance_api::build_registry_app,
+        ),
+    )
 }
