@@ -178,16 +178,27 @@ impl GlanceClient {
     }
 
     /// `POST /v2/images/{id}/import` with a method document such as
-    /// `{"method": {"name": "glance-direct"}}`.
-    pub async fn import_image(&self, id: &str, body: &Value) -> ClientResult<()> {
-        self.send_json(
-            Method::POST,
-            &format!("/v2/images/{}/import", seg(id)),
-            JSON,
-            body.clone(),
-        )
-        .await
-        .map(|_| ())
+    /// `{"method": {"name": "glance-direct"}}`; `store` is the single target store
+    /// (`x-image-meta-store`), `stores` in the body names several.
+    pub async fn import_image(
+        &self,
+        id: &str,
+        body: &Value,
+        store: Option<&str>,
+    ) -> ClientResult<()> {
+        let mut headers = vec![("content-type", JSON.to_string())];
+        if let Some(store) = store {
+            headers.push(("x-image-meta-store", store.to_string()));
+        }
+        self.transport
+            .call(
+                Method::POST,
+                &format!("/v2/images/{}/import", seg(id)),
+                &headers,
+                RequestBody::json(body),
+            )
+            .await?;
+        Ok(())
     }
 
     pub async fn download_image(&self, id: &str) -> ClientResult<Option<ImageDownload>> {
@@ -288,12 +299,24 @@ impl GlanceClient {
         .await
     }
 
-    /// `GET /v2/tasks` with the API's filters.
+    /// `GET /v2/tasks` with the API's filters, following `next` links to the end.
     pub async fn list_tasks(&self, params: &[(String, String)]) -> ClientResult<Vec<Value>> {
-        let body = self
-            .get_json(&format!("/v2/tasks{}", query_string(params)))
-            .await?;
-        Ok(body["tasks"].as_array().cloned().unwrap_or_default())
+        let mut tasks = Vec::new();
+        let mut path = format!("/v2/tasks{}", query_string(params));
+        loop {
+            let page = self.get_json(&path).await?;
+            tasks.extend(page["tasks"].as_array().into_iter().flatten().cloned());
+            match page["next"].as_str() {
+                Some(next) => path = next.to_string(),
+                None => return Ok(tasks),
+            }
+        }
+    }
+
+    /// `POST /v2/tasks` with `{"type": ..., "input": {...}}`.
+    pub async fn create_task(&self, body: &Value) -> ClientResult<Value> {
+        self.send_json(Method::POST, "/v2/tasks", JSON, body.clone())
+            .await
     }
 
     pub async fn show_task(&self, id: &str) -> ClientResult<Value> {

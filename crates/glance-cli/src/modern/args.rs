@@ -7,8 +7,22 @@ use std::collections::BTreeMap;
 const FLAGS: &[&str] = &[
     "--progress",
     "--human-readable",
-    "--verbose",
     "--allow-md5-fallback",
+    "--detail",
+];
+/// Options of a command that take one or more values (argparse's `nargs='+'`): they
+/// take every following argument up to the next option.
+const MULTI_VALUE: &[&str] = &["--tags"];
+/// Global switches glanceclient takes before the command, by their long name.
+const GLOBAL_SWITCHES: &[(&str, &str)] = &[
+    ("--debug", "debug"),
+    ("-d", "debug"),
+    ("--insecure", "insecure"),
+    ("--verbose", "verbose"),
+    ("-v", "verbose"),
+    ("--force", "force"),
+    ("-f", "force"),
+    ("--get-schema", "get-schema"),
 ];
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -66,12 +80,10 @@ pub fn parse(argv: &[String]) -> Result<Invocation, String> {
             _ => (arg.clone(), None),
         };
         if inv.command.is_none() {
-            if name.starts_with("--os-") || name == "--debug" || name == "--insecure" {
-                let value = if name == "--debug" || name == "--insecure" {
-                    "true".to_string()
-                } else {
-                    value_of(&mut i, &name, inline)?
-                };
+            if let Some((_, key)) = GLOBAL_SWITCHES.iter().find(|(n, _)| *n == name) {
+                inv.globals.insert(key.to_string(), "true".into());
+            } else if name.starts_with("--os-") {
+                let value = value_of(&mut i, &name, inline)?;
                 inv.globals
                     .insert(name.trim_start_matches("--").to_string(), value);
             } else if name.starts_with('-') {
@@ -81,8 +93,28 @@ pub fn parse(argv: &[String]) -> Result<Invocation, String> {
             }
             continue;
         }
+        // After the command, `-f` is the output format (`-f json`, `-fjson`), as in
+        // openstackclient; glanceclient's `-f/--force` is a global option, before it.
+        let (name, inline) = match arg.strip_prefix("-f") {
+            Some(rest) if !arg.starts_with("--") => ("--format".to_string(), Some(rest)),
+            _ => (name, inline),
+        };
+        let inline = inline.filter(|v| !v.is_empty() || !name.eq("--format"));
         if FLAGS.contains(&name.as_str()) {
             inv.args.flags.push(name);
+        } else if MULTI_VALUE.contains(&name.as_str()) {
+            let mut values: Vec<String> = inline.map(str::to_string).into_iter().collect();
+            while let Some(next) = argv.get(i).filter(|a| !a.starts_with('-')) {
+                values.push(next.clone());
+                i += 1;
+            }
+            if values.is_empty() {
+                return Err(format!("argument {name}: expected at least one argument"));
+            }
+            // A repeated nargs='+' option replaces the earlier values, as argparse does.
+            inv.args
+                .options
+                .insert(name.trim_start_matches("--").to_string(), values);
         } else if let Some(option) = name.strip_prefix("--") {
             let value = value_of(&mut i, &name, inline)?;
             inv.args
@@ -128,5 +160,37 @@ mod tests {
         assert!(inv.args.flag("--progress"));
         assert_eq!(inv.args.positional, ["extra"]);
         assert!(parse(&["image-show".into(), "--name".into()]).is_err());
+    }
+
+    fn argv(words: &str) -> Vec<String> {
+        words.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn format_follows_the_command_and_force_precedes_it() {
+        for line in [
+            "-f image-show -f json x",
+            "-f image-show -fjson x",
+            "-f image-show --format json x",
+            "-f image-show --format=json x",
+        ] {
+            let inv = parse(&argv(line)).unwrap();
+            assert_eq!(inv.globals["force"], "true", "{line}");
+            assert_eq!(inv.args.one("format"), Some("json"), "{line}");
+            assert_eq!(inv.args.positional, ["x"], "{line}");
+        }
+        let inv = parse(&argv("-v --debug image-tasks x")).unwrap();
+        assert_eq!(inv.globals["verbose"], "true");
+        assert_eq!(inv.globals["debug"], "true");
+    }
+
+    #[test]
+    fn tags_take_several_values_and_a_repeat_replaces_them() {
+        let inv = parse(&argv("image-create --tags a b --name n --tags c d")).unwrap();
+        assert_eq!(inv.args.all("tags"), ["c", "d"]);
+        assert_eq!(inv.args.one("name"), Some("n"));
+        let inv = parse(&argv("image-create --tags=a b")).unwrap();
+        assert_eq!(inv.args.all("tags"), ["a", "b"]);
+        assert!(parse(&argv("image-create --tags --name n")).is_err());
     }
 }

@@ -2,50 +2,48 @@
 //! with its `--os-*` options and its table output, over glance-client.
 
 mod args;
+mod images;
+mod imports;
+mod output;
+mod progress;
 mod table;
+mod tasks;
+mod yaml;
 
 use std::io::Write;
 
 use glance_client::{ClientError, GlanceClient, PasswordAuth};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use args::CommandArgs;
-use table::{dict_table, list_table};
+use output::{Cells, Format, Output};
 
 /// The commands this mode answers.
 pub const COMMANDS: &[&str] = &[
     "image-list",
     "image-show",
     "image-create",
+    "image-create-via-import",
     "image-update",
     "image-delete",
     "image-upload",
+    "image-stage",
+    "image-import",
     "image-download",
     "image-deactivate",
     "image-reactivate",
     "image-tag-update",
     "image-tag-delete",
+    "image-tasks",
     "member-list",
     "member-create",
     "member-update",
     "member-delete",
     "import-info",
     "stores-info",
-];
-
-/// Image keys print_image leaves out.
-const HIDDEN_KEYS: &[&str] = &["self", "access", "file", "schema"];
-/// Options of image-create/update whose values are not strings.
-const INT_OPTIONS: &[&str] = &["min-disk", "min-ram"];
-const BOOL_OPTIONS: &[&str] = &["protected", "os-hidden"];
-/// Options that are not image attributes.
-const NOT_ATTRIBUTES: &[&str] = &[
-    "property",
-    "file",
-    "store",
-    "remove-property",
-    "tags",
-    "size",
+    "task-list",
+    "task-show",
+    "task-create",
 ];
 
 /// Whether this command line is for the modern commands (`--os-*` options or a
@@ -124,26 +122,71 @@ pub async fn run(argv: &[String]) -> i32 {
             return 1;
         }
     };
-    match execute(&client, &command, &inv.args).await {
-        Ok(text) => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
+    let format = match Format::parse(inv.args.one("format")) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("glance {command}: error: {e}");
+            return 2;
+        }
+    };
+    let session = Session {
+        client,
+        verbose: inv.globals.contains_key("verbose"),
+    };
+    match execute(&session, &command, &inv.args).await {
+        Ok(output) => {
+            print(&output, format);
             0
         }
-        Err(Failure::Usage(message)) => {
+        Err(failure) => report(&command, failure, format),
+    }
+}
+
+fn print(output: &Output, format: Format) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(output.render(format).as_bytes());
+    let _ = out.flush();
+}
+
+/// Prints a failure as glanceclient does; the exit code.
+fn report(command: &str, failure: Failure, format: Format) -> i32 {
+    match failure {
+        Failure::Usage(message) => {
             eprintln!("glance {command}: error: {message}");
             2
         }
-        Err(Failure::Client(e)) => {
+        Failure::Exit(message) => {
+            eprintln!("{message}");
+            1
+        }
+        Failure::Client(e) => {
             eprintln!("{}", describe(&e));
             1
+        }
+        Failure::After(output, failure) => {
+            print(&output, format);
+            report(command, *failure, format)
         }
     }
 }
 
-enum Failure {
+/// The client and the global switches a command reads.
+pub(crate) struct Session {
+    client: GlanceClient,
+    /// `-v/--verbose`: more columns in image-list and image-tasks.
+    verbose: bool,
+}
+
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// A command-line error (argparse's, exit 2).
     Usage(String),
+    /// glanceclient's `utils.exit(message)`: the message alone, exit 1.
+    Exit(String),
     Client(ClientError),
+    /// The command printed `Output` before it failed (glanceclient's `finally:
+    /// print_image(image)` after an image was created).
+    After(Output, Box<Failure>),
 }
 
 impl From<ClientError> for Failure {
@@ -183,188 +226,23 @@ fn positional<'a>(args: &'a CommandArgs, n: usize, what: &str) -> Result<&'a str
         .ok_or_else(|| Failure::Usage(format!("the following arguments are required: {what}")))
 }
 
-/// `print_image`: the image's keys but the hidden ones, `virtual_size` shown as
-/// "Not available" when unset.
-fn image_table(image: &Value) -> String {
-    let mut entries: Vec<(String, Value)> = image
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| !HIDDEN_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for (k, v) in &mut entries {
-        if k == "virtual_size" && (v.is_null() || v.as_i64() == Some(0)) {
-            *v = json!("Not available");
-        }
-    }
-    dict_table(&entries, 80)
+/// oslo's `strutils.bool_from_string` (not strict): anything else is false.
+fn bool_from_string(value: &str) -> bool {
+    ["1", "t", "true", "on", "y", "yes"].contains(&value.trim().to_ascii_lowercase().as_str())
 }
 
-/// The image attributes and properties an image-create/update names.
-fn attributes(args: &CommandArgs) -> Result<Map<String, Value>, Failure> {
-    let mut body = Map::new();
-    for (option, values) in &args.options {
-        if NOT_ATTRIBUTES.contains(&option.as_str()) {
-            continue;
-        }
-        let Some(value) = values.last() else { continue };
-        let key = option.replace('-', "_");
-        let typed = if INT_OPTIONS.contains(&option.as_str()) {
-            json!(value.parse::<i64>().map_err(|_| Failure::Usage(format!(
-                "argument --{option}: invalid int value: '{value}'"
-            )))?)
-        } else if BOOL_OPTIONS.contains(&option.as_str()) {
-            json!(value.eq_ignore_ascii_case("true"))
-        } else {
-            json!(value)
-        };
-        body.insert(key, typed);
+async fn execute(session: &Session, command: &str, args: &CommandArgs) -> Result<Output, Failure> {
+    let client = &session.client;
+    if let Some(output) = images::execute(session, command, args).await? {
+        return Ok(output);
     }
-    if !args.all("tags").is_empty() {
-        body.insert("tags".into(), json!(args.all("tags")));
+    if let Some(output) = imports::execute(client, command, args).await? {
+        return Ok(output);
     }
-    for pair in args.all("property") {
-        let (k, v) = pair.split_once('=').ok_or_else(|| {
-            Failure::Usage(format!(
-                "Arguments to --property need to be in the form key=value; got {pair}"
-            ))
-        })?;
-        body.insert(k.to_string(), json!(v));
+    if let Some(output) = tasks::execute(session, command, args).await? {
+        return Ok(output);
     }
-    Ok(body)
-}
-
-async fn file_or_stdin(args: &CommandArgs) -> Result<Option<glance_client::ImageData>, Failure> {
-    if let Some(path) = args.one("file") {
-        return Ok(Some(
-            glance_client::file_data(std::path::Path::new(path)).await?,
-        ));
-    }
-    Ok(crate::legacy::stdin_data()
-        .await
-        .map_err(ClientError::from)?)
-}
-
-async fn execute(
-    client: &GlanceClient,
-    command: &str,
-    args: &CommandArgs,
-) -> Result<String, Failure> {
     Ok(match command {
-        "image-list" => {
-            let mut params: Vec<(String, String)> = Vec::new();
-            let page_size = args.one("page-size").unwrap_or("20").to_string();
-            params.push(("limit".into(), page_size));
-            for key in [
-                "visibility",
-                "member-status",
-                "owner",
-                "checksum",
-                "tag",
-                "sort-key",
-                "sort-dir",
-                "sort",
-                "os-hidden",
-            ] {
-                for v in args.all(key) {
-                    params.push((key.replace('-', "_"), v.clone()));
-                }
-            }
-            for pair in args.all("property-filter") {
-                if let Some((k, v)) = pair.split_once('=') {
-                    params.push((k.to_string(), v.to_string()));
-                }
-            }
-            let limit = args.one("limit").and_then(|l| l.parse().ok());
-            let images = client.list_images(&params, limit).await?;
-            let rows: Vec<Vec<Value>> = images
-                .iter()
-                .map(|i| vec![i["id"].clone(), i["name"].clone()])
-                .collect();
-            list_table(&["ID", "Name"], &rows)
-        }
-        "image-show" => image_table(
-            &client
-                .show_image(positional(args, 0, "<IMAGE_ID>")?)
-                .await?,
-        ),
-        "image-create" => {
-            let body = attributes(args)?;
-            let data = file_or_stdin(args).await?;
-            let image = client.create_image(&Value::Object(body)).await?;
-            let id = image["id"].as_str().unwrap_or_default().to_string();
-            match data {
-                Some(data) => {
-                    client.upload_image(&id, data, args.one("store")).await?;
-                    image_table(&client.show_image(&id).await?)
-                }
-                None => image_table(&image),
-            }
-        }
-        "image-update" => {
-            let id = positional(args, 0, "<IMAGE_ID>")?;
-            let current = client.show_image(id).await?;
-            let mut ops: Vec<Value> = Vec::new();
-            for (key, value) in attributes(args)? {
-                let op = if current.get(&key).is_some() {
-                    "replace"
-                } else {
-                    "add"
-                };
-                ops.push(json!({"op": op, "path": format!("/{key}"), "value": value}));
-            }
-            for key in args.all("remove-property") {
-                ops.push(json!({"op": "remove", "path": format!("/{key}")}));
-            }
-            let image = if ops.is_empty() {
-                current
-            } else {
-                client.patch_image(id, &ops).await?
-            };
-            image_table(&image)
-        }
-        "image-delete" => {
-            for id in &args.positional {
-                client.remove_image(id).await?;
-            }
-            String::new()
-        }
-        "image-upload" => {
-            let id = positional(args, 0, "<IMAGE_ID>")?;
-            let data = file_or_stdin(args)
-                .await?
-                .ok_or_else(|| Failure::Usage("Must supply either --file or stdin.".into()))?;
-            client.upload_image(id, data, args.one("store")).await?;
-            String::new()
-        }
-        "image-download" => {
-            let id = positional(args, 0, "<IMAGE_ID>")?;
-            download(client, id, args.one("file")).await?;
-            String::new()
-        }
-        "image-deactivate" => {
-            client
-                .deactivate_image(positional(args, 0, "<IMAGE_ID>")?)
-                .await?;
-            String::new()
-        }
-        "image-reactivate" => {
-            client
-                .reactivate_image(positional(args, 0, "<IMAGE_ID>")?)
-                .await?;
-            String::new()
-        }
-        "image-tag-update" | "image-tag-delete" => {
-            let id = positional(args, 0, "<IMAGE_ID>")?;
-            let tag = positional(args, 1, "<TAG_VALUE>")?;
-            if command == "image-tag-update" {
-                client.add_tag(id, tag).await?;
-            } else {
-                client.delete_tag(id, tag).await?;
-            }
-            String::new()
-        }
         "member-list" => {
             let id = args.one("image-id").ok_or_else(|| {
                 Failure::Usage("the following arguments are required: --image-id".into())
@@ -397,73 +275,22 @@ async fn execute(
                     positional(args, 1, "<MEMBER_ID>")?,
                 )
                 .await?;
-            String::new()
+            Output::Nothing
         }
-        "import-info" => object_table(&client.import_info().await?),
-        _ => object_table(&client.stores_info(false).await?),
+        "import-info" => Output::object(&client.import_info().await?),
+        _ => Output::object(
+            &client
+                .stores_info(args.flags.iter().any(|f| f == "--detail"))
+                .await?,
+        ),
     })
 }
 
-fn object_table(document: &Value) -> String {
-    let entries: Vec<(String, Value)> = document
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    dict_table(&entries, 80)
-}
-
-fn member_rows(members: &[Value]) -> String {
-    let rows: Vec<Vec<Value>> = members
-        .iter()
-        .map(|m| {
-            vec![
-                m["image_id"].clone(),
-                m["member_id"].clone(),
-                m["status"].clone(),
-            ]
-        })
-        .collect();
-    list_table(&["Image ID", "Member ID", "Status"], &rows)
-}
-
-/// Writes the image's data to `file` (or standard output), checking its MD5.
-async fn download(client: &GlanceClient, id: &str, file: Option<&str>) -> Result<(), Failure> {
-    use futures_util::StreamExt;
-    use tokio::io::AsyncWriteExt;
-    let Some(mut download) = client.download_image(id).await? else {
-        return Err(Failure::Usage("Image has no data.".into()));
-    };
-    let mut sink: Box<dyn tokio::io::AsyncWrite + Unpin + Send> = match file {
-        Some(path) => Box::new(
-            tokio::fs::File::create(path)
-                .await
-                .map_err(ClientError::from)?,
-        ),
-        None => Box::new(
-            tokio::fs::OpenOptions::new()
-                .write(true)
-                .open("/dev/stdout")
-                .await
-                .map_err(ClientError::from)?,
-        ),
-    };
-    use md5::{Digest, Md5};
-    let mut md5 = Md5::new();
-    while let Some(chunk) = download.stream.next().await {
-        let chunk = chunk.map_err(ClientError::from)?;
-        md5.update(&chunk);
-        sink.write_all(&chunk).await.map_err(ClientError::from)?;
-    }
-    sink.flush().await.map_err(ClientError::from)?;
-    if let Some(expected) = download.checksum {
-        let got = format!("{:x}", md5.finalize());
-        if got != expected {
-            return Err(Failure::Client(ClientError::Protocol(format!(
-                "Corrupt image download. Checksum was {got} expected {expected}"
-            ))));
-        }
-    }
-    Ok(())
+fn member_rows(members: &[Value]) -> Output {
+    Output::rows(
+        &["Image ID", "Member ID", "Status"],
+        &["image_id", "member_id", "status"],
+        members,
+        Cells::Blank,
+    )
 }

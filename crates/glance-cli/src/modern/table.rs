@@ -33,6 +33,59 @@ fn json_dumps(value: &Value) -> String {
     }
 }
 
+/// Python's `str()` of a value decoded from JSON, as PrettyTable prints an unconverted
+/// cell (glanceclient's `print_dict_list`): dicts and lists in Python's repr.
+pub fn python_str(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+fn python_repr(value: &Value) -> String {
+    match value {
+        Value::String(s) => {
+            let quote = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
+            let mut out = String::from(quote);
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if c == quote => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push(quote);
+            out
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    python_repr(&Value::String(k.clone())),
+                    python_repr(v)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => python_cell(other),
+    }
+}
+
 /// textwrap.wrap as PrettyTable applies it to a cell wider than `max`: break at
 /// spaces, and words longer than a line are cut.
 fn wrap(text: &str, max: usize) -> Vec<String> {
@@ -75,8 +128,13 @@ fn wrap(text: &str, max: usize) -> Vec<String> {
 }
 
 /// Renders rows of cells under `headers`; each cell may hold several lines.
-fn render(headers: &[String], rows: &[Vec<Vec<String>>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+/// `widths` are the columns' least widths.
+fn render(headers: &[String], rows: &[Vec<Vec<String>>], widths: &[usize]) -> String {
+    let mut widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| h.chars().count().max(widths.get(i).copied().unwrap_or(0)))
+        .collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
             for line in cell {
@@ -123,35 +181,71 @@ fn render(headers: &[String], rows: &[Vec<Vec<String>>]) -> String {
 pub fn dict_table(entries: &[(String, Value)], max_width: usize) -> String {
     let mut entries: Vec<&(String, Value)> = entries.iter().collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let rows: Vec<Vec<Vec<String>>> = entries
+    let texts: Vec<[String; 2]> = entries
         .iter()
-        .map(|(k, v)| vec![wrap(k, max_width), wrap(&python_cell(v), max_width)])
+        .map(|(k, v)| [k.clone(), python_cell(v)])
         .collect();
-    render(&["Property".to_string(), "Value".to_string()], &rows)
+    // PrettyTable sizes a column by its cells' unwrapped width capped at max_width,
+    // so a wrapped value makes the column max_width wide even when no wrapped
+    // line is that long.
+    let mut widths = [0usize; 2];
+    for text in &texts {
+        for (width, cell) in widths.iter_mut().zip(text) {
+            let longest = cell.split('\n').map(|l| l.chars().count()).max();
+            *width = (*width).max(longest.unwrap_or(0).min(max_width));
+        }
+    }
+    let rows: Vec<Vec<Vec<String>>> = texts
+        .iter()
+        .map(|text| text.iter().map(|cell| wrap(cell, max_width)).collect())
+        .collect();
+    render(
+        &["Property".to_string(), "Value".to_string()],
+        &rows,
+        &widths,
+    )
 }
 
-/// `print_list`: one row per object; a falsy value (None, 0, "", false) is an empty cell.
-pub fn list_table(headers: &[&str], rows: &[Vec<Value>]) -> String {
+/// A cell of `print_list`: a falsy value (None, 0, "", false, empty) is empty.
+pub fn list_cell(value: &Value) -> String {
+    let falsy = match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    };
+    if falsy {
+        String::new()
+    } else {
+        python_cell(value)
+    }
+}
+
+/// A table of `headers` over rows of cells already turned into text; a cell's
+/// lines break as PrettyTable breaks them.
+pub fn rows_table(headers: &[String], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<Vec<String>>> = rows
         .iter()
         .map(|row| {
             row.iter()
-                .map(|v| {
-                    let falsy = match v {
-                        Value::Null => true,
-                        Value::Bool(b) => !b,
-                        Value::Number(n) => n.as_f64() == Some(0.0),
-                        Value::String(s) => s.is_empty(),
-                        Value::Array(a) => a.is_empty(),
-                        Value::Object(o) => o.is_empty(),
-                    };
-                    vec![if falsy { String::new() } else { python_cell(v) }]
-                })
+                .map(|cell| cell.split('\n').map(str::to_string).collect())
                 .collect()
         })
         .collect();
+    render(headers, &rows, &[])
+}
+
+/// `print_list`: one row per object, cells as `list_cell` writes them.
+#[cfg(test)]
+pub fn list_table(headers: &[&str], rows: &[Vec<Value>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(list_cell).collect())
+        .collect();
     let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    render(&headers, &rows)
+    rows_table(&headers, &rows)
 }
 
 #[cfg(test)]
@@ -182,6 +276,17 @@ mod tests {
             lines[6],
             format!("|               | {}{} |", "f".repeat(20), " ".repeat(60))
         );
+        let wrapped = dict_table(
+            &[(
+                "input".to_string(),
+                json!(format!("{} {}", "a".repeat(70), "b".repeat(20))),
+            )],
+            80,
+        );
+        assert_eq!(
+            wrapped.lines().nth(3).unwrap(),
+            format!("| input    | {}{} |", "a".repeat(70), " ".repeat(10))
+        );
         assert_eq!(
             lines[7],
             format!("| tags          | [\"a\", \"b\"]{} |", " ".repeat(70))
@@ -191,5 +296,17 @@ mod tests {
             list,
             "+----+------+\n| ID | Name |\n+----+------+\n| 1  |      |\n+----+------+\n"
         );
+    }
+
+    #[test]
+    fn print_dict_list_cells_are_python_str() {
+        let input = json!({"image_id": "abc", "n": 1, "ok": true, "none": null, "q": "it's"});
+        assert_eq!(
+            python_str(&input),
+            r#"{'image_id': 'abc', 'n': 1, 'ok': True, 'none': None, 'q': "it's"}"#
+        );
+        assert_eq!(python_str(&json!("plain")), "plain");
+        assert_eq!(python_str(&Value::Null), "None");
+        assert_eq!(python_str(&json!(["a\\b"])), r"['a\\b']");
     }
 }
