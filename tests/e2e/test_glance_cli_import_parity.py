@@ -132,7 +132,7 @@ def test_create_via_import_prints_what_python_glanceclient_prints(cli, api, clea
 
 def test_task_commands_print_what_python_glanceclient_prints(cli, api, cleanup, name):
     task_input = json.dumps({
-        "import_from": "http://127.0.0.1:1/missing.raw",
+        "import_from": "http://missing-image.invalid/missing.raw",
         "import_from_format": "raw",
         "image_properties": {"name": name, "disk_format": "raw", "container_format": "bare"},
     })

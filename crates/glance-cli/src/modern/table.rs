@@ -96,26 +96,26 @@ fn wrap(text: &str, max: usize) -> Vec<String> {
             continue;
         }
         let mut line = String::new();
-        for word in paragraph.split(' ') {
-            let mut word = word.to_string();
+        for (joined, chunk) in chunks(paragraph) {
+            let mut chunk = chunk;
             loop {
                 let used = line.chars().count();
-                let needed = word.chars().count() + usize::from(used > 0);
-                if used + needed <= max {
-                    if used > 0 {
+                let space = usize::from(used > 0 && !joined);
+                if used + space + chunk.chars().count() <= max {
+                    if space == 1 {
                         line.push(' ');
                     }
-                    line.push_str(&word);
+                    line.push_str(&chunk);
                     break;
                 }
                 if used > 0 {
                     lines.push(std::mem::take(&mut line));
                     continue;
                 }
-                let head: String = word.chars().take(max).collect();
-                word = word.chars().skip(max).collect();
+                let head: String = chunk.chars().take(max).collect();
+                chunk = chunk.chars().skip(max).collect();
                 lines.push(head);
-                if word.is_empty() {
+                if chunk.is_empty() {
                     break;
                 }
             }
@@ -125,6 +125,32 @@ fn wrap(text: &str, max: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The pieces Python's `textwrap` may break a paragraph into: words, and the
+/// parts of hyphenated words (after a hyphen with two letters before it and a
+/// letter after it, as its `break_on_hyphens`). `true` marks a piece that
+/// continues the previous one without a space.
+fn chunks(paragraph: &str) -> Vec<(bool, String)> {
+    let mut out = Vec::new();
+    for word in paragraph.split(' ') {
+        let chars: Vec<char> = word.chars().collect();
+        let letter = |i: usize| chars.get(i).is_some_and(|c| c.is_alphabetic());
+        let mut start = 0;
+        for i in 0..chars.len() {
+            let breaks = chars[i] == '-'
+                && i >= 2
+                && letter(i - 1)
+                && letter(i - 2)
+                && (letter(i + 1) && (letter(i + 2) || chars.get(i + 2) == Some(&'-')));
+            if breaks {
+                out.push((start > 0, chars[start..=i].iter().collect()));
+                start = i + 1;
+            }
+        }
+        out.push((start > 0, chars[start..].iter().collect()));
+    }
+    out
 }
 
 /// Renders rows of cells under `headers`; each cell may hold several lines.
@@ -252,6 +278,18 @@ pub fn list_table(headers: &[&str], rows: &[Vec<Value>]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn hyphenated_words_break_as_python_textwrap_does() {
+        // textwrap.wrap(..., 29) in Python 3.11.
+        assert_eq!(
+            wrap("cannot connect to missing-image.invalid: dns error", 29),
+            vec!["cannot connect to missing-", "image.invalid: dns error"]
+        );
+        // No break after one letter, or before a digit.
+        assert_eq!(wrap("aaaa x-ray", 7), vec!["aaaa", "x-ray"]);
+        assert_eq!(wrap("aaaa ab-12cd", 8), vec!["aaaa", "ab-12cd"]);
+    }
 
     #[test]
     fn dict_tables_sort_wrap_and_dump_like_glanceclient() {
