@@ -57,6 +57,30 @@ def test_sdk_create_download_checksums(conn, api, cleanup, name, big_file, tmp_p
     assert md5.hexdigest() == big_file.md5
 
 
+def test_sdk_interoperable_import(conn, api, cleanup, name, big_file, tmp_path):
+    # use_import=True: the SDK creates the image, stages the data with
+    # PUT /stage and asks for the glance-direct import; the server finishes it
+    # in the background (the SDK may return while the image is still importing).
+    image = conn.create_image(
+        name, filename=str(big_file.path), disk_format="raw", container_format="bare",
+        wait=True, timeout=300, use_import=True, validate_checksum=True,
+    )
+    cleanup.append(image.id)
+    got = conn.image.wait_for_status(
+        conn.image.get_image(image.id), status="active", failures=["queued", "killed"],
+        interval=0.2, wait=120,
+    )
+    assert got.status == "active"
+    assert got.size == big_file.size
+    assert got.checksum == big_file.md5
+    assert got.hash_value == big_file.sha512
+    tasks = api.get(f"/v2/images/{image.id}/tasks").json()["tasks"]
+    assert [(t["type"], t["status"]) for t in tasks] == [("api_image_import", "success")]
+    out = tmp_path / "sdk-import.raw"
+    conn.image.download_image(got, output=str(out))
+    assert big_file.same_as(out)
+
+
 def test_sdk_update_tags_members_lifecycle(conn, api, cleanup, name, small_file):
     with open(small_file.path, "rb") as f:
         image = conn.image.create_image(
