@@ -11,6 +11,7 @@ use glance_store::{
     write_stream, ByteRange, HashAlgo, ObjectReader, Store, StoreError, UploadLimits,
 };
 
+use crate::guard::RevertGuard;
 use crate::stores::store_caller;
 
 use crate::{CoreError, CoreResult, Glance};
@@ -45,33 +46,6 @@ pub struct UploadRequest {
     /// The MD5 the client vouches for (v1's `x-image-meta-checksum`): a different
     /// digest refuses the upload (400) and keeps nothing.
     pub expected_checksum: Option<String>,
-}
-
-/// Puts an image back to `queued` if an upload dies before it finishes, including when
-/// the request future itself is dropped.
-struct SavingGuard {
-    db: Db,
-    image_id: String,
-    armed: bool,
-}
-
-impl SavingGuard {
-    async fn release_to_queued(mut self) {
-        self.armed = false;
-        restore_queued(&self.db, &self.image_id).await;
-    }
-}
-
-impl Drop for SavingGuard {
-    fn drop(&mut self) {
-        if self.armed {
-            let db = self.db.clone();
-            let id = std::mem::take(&mut self.image_id);
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(async move { restore_queued(&db, &id).await });
-            }
-        }
-    }
 }
 
 async fn restore_queued(db: &Db, id: &str) {
@@ -123,24 +97,16 @@ impl Glance {
         // Armed before the compare-and-swap: a request dropped while the switch to
         // saving commits (the client left just then) must not leave the image in
         // saving with nobody to put it back. Disarmed when the switch did not happen.
-        let mut guard = SavingGuard {
-            db: self.db.clone(),
-            image_id: id.to_string(),
-            armed: true,
+        let mut guard = {
+            let (db, id) = (self.db.clone(), id.to_string());
+            RevertGuard::new(async move { restore_queued(&db, &id).await })
         };
         let switched = self.db.change_status(id, &to_saving).await;
         if !matches!(switched, Ok(true)) {
-            guard.armed = false;
+            guard.disarm();
         }
         if !switched? {
-            return Err(CoreError::Conflict(format!(
-                "Image status transition from {} to saving is not allowed",
-                self.db
-                    .get_image(id)
-                    .await?
-                    .map(|i| i.status.to_string())
-                    .unwrap_or_else(|| "deleted".into())
-            )));
+            return Err(self.lost_transition(id, ImageStatus::Saving).await);
         }
         let limits = UploadLimits {
             max_bytes,
@@ -156,7 +122,7 @@ impl Glance {
             match write_stream(store.as_ref(), id, &caller, body, algo, limits, observers).await {
                 Ok(w) => w,
                 Err(e) => {
-                    guard.release_to_queued().await;
+                    guard.revert().await;
                     return Err(upload_error(e, quota_left));
                 }
             };
@@ -164,7 +130,7 @@ impl Glance {
         if let Some(expected) = req.expected_checksum.as_deref() {
             if !expected.eq_ignore_ascii_case(&written.digests.md5_hex) {
                 let _ = store.delete(&written.location, &caller).await;
-                guard.release_to_queued().await;
+                guard.revert().await;
                 return Err(CoreError::BadRequest(format!(
                     "Supplied checksum ({expected}) and checksum generated from uploaded image ({}) \
                      did not match.",
@@ -176,7 +142,7 @@ impl Glance {
         // again now that the size is known (as upstream does after storing).
         if let Err(e) = self.recheck_quota(&image, written.digests.size).await {
             let _ = store.delete(&written.location, &caller).await;
-            guard.release_to_queued().await;
+            guard.revert().await;
             return Err(e);
         }
         // From the inspector's verdict; non-bare containers are not inspected and get none.
@@ -208,14 +174,12 @@ impl Glance {
             .await;
         match recorded {
             Ok(true) => {
-                let mut guard = guard;
-                guard.armed = false;
+                guard.disarm();
                 Ok(())
             }
             Ok(false) => {
                 // Deleted (or otherwise changed) while we were writing: drop the data.
-                let mut guard = guard;
-                guard.armed = false;
+                guard.disarm();
                 let _ = store.delete(&written.location, &caller).await;
                 Err(CoreError::Gone(format!(
                     "Image {id} could not be found after upload. The image may have been deleted during \
@@ -224,10 +188,22 @@ impl Glance {
             }
             Err(e) => {
                 let _ = store.delete(&written.location, &caller).await;
-                guard.release_to_queued().await;
+                guard.revert().await;
                 Err(e.into())
             }
         }
+    }
+
+    /// Upstream's 409 for a status compare-and-swap lost to another request,
+    /// naming the status the image is in now ("deleted" when it is gone).
+    pub(crate) async fn lost_transition(&self, id: &str, to: ImageStatus) -> CoreError {
+        let now = match self.db.get_image(id).await {
+            Ok(image) => image.map_or("deleted".to_string(), |i| i.status.to_string()),
+            Err(e) => return e.into(),
+        };
+        CoreError::Conflict(format!(
+            "Image status transition from {now} to {to} is not allowed"
+        ))
     }
 
     /// The store an upload writes to: `X-Image-Meta-Store` with multi-store, else the

@@ -6,6 +6,7 @@ pub mod access;
 mod create;
 mod data;
 mod error;
+mod guard;
 mod images;
 mod import;
 mod inspection;
@@ -40,7 +41,7 @@ pub use list_params::ListPage;
 pub use locations::ValidationData;
 pub use scrubber::ScrubReport;
 pub use stores::Stores;
-pub use tasks_api::TaskListParams;
+pub use tasks_api::{TaskListParams, TaskPage};
 
 /// Everything a use case needs; cheap to clone (shared parts are behind `Arc`s).
 #[derive(Clone)]

@@ -26,12 +26,18 @@ pub struct TaskListParams {
     pub limit: Option<String>,
 }
 
+/// One page of `GET /v2/tasks`, with the page size used (a full page has a next one).
+pub struct TaskPage {
+    pub tasks: Vec<TaskRecord>,
+    pub limit: u64,
+}
+
 impl Glance {
     pub async fn list_tasks(
         &self,
         ctx: &RequestContext,
         p: TaskListParams,
-    ) -> CoreResult<Vec<TaskRecord>> {
+    ) -> CoreResult<TaskPage> {
         self.enforce_global(ctx, "tasks_api_access")?;
         let bad = |m: String| Err(CoreError::BadRequest(m));
         let dir = p.sort_dir.unwrap_or_else(|| "desc".into());
@@ -76,7 +82,7 @@ impl Glance {
             limit,
         };
         match self.db.list_tasks(&query).await? {
-            Some(tasks) => Ok(tasks),
+            Some(tasks) => Ok(TaskPage { tasks, limit }),
             None => Err(CoreError::BadRequest(format!(
                 "Task with identifier {} not found",
                 p.marker.unwrap_or_default()

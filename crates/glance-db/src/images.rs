@@ -142,14 +142,7 @@ impl Db {
             upsert_property(&mut tx, id, name, value, at).await?;
         }
         for name in &changes.remove_properties {
-            let mut q = SqlBuf::new("UPDATE image_properties SET deleted = ");
-            q.bind(true).push(", deleted_at = ").bind(at);
-            q.push(" WHERE image_id = ")
-                .bind(id)
-                .push(" AND name = ")
-                .bind(name.as_str());
-            q.push(" AND deleted = ").bind(false);
-            tx.execute(&q).await?;
+            remove_property(&mut tx, id, name, at).await?;
         }
         if let Some(tags) = &changes.tags {
             let mut q = SqlBuf::new("UPDATE image_tags SET deleted = ");
@@ -335,6 +328,24 @@ pub(crate) async fn swap_status(
         .bind(row == RowState::SoftDeleted);
     q.push(" AND status = ").bind(change.from.as_str());
     Ok(tx.execute(&q).await? == 1)
+}
+
+/// Soft-deletes a live property (nothing when there is none).
+pub(crate) async fn remove_property(
+    tx: &mut WriteTx,
+    image_id: &str,
+    name: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let mut q = SqlBuf::new("UPDATE image_properties SET deleted = ");
+    q.bind(true).push(", deleted_at = ").bind(at);
+    q.push(" WHERE image_id = ")
+        .bind(image_id)
+        .push(" AND name = ")
+        .bind(name);
+    q.push(" AND deleted = ").bind(false);
+    tx.execute(&q).await?;
+    Ok(())
 }
 
 /// Sets a property, reviving a soft-deleted row of the same name (the table has a

@@ -3,7 +3,8 @@
 //! and dropped together with the status change and the progress properties of the
 //! import, in one transaction each, so no two imports ever run on one image.
 
-use crate::images::{change_status_in, upsert_property, StatusChange};
+use crate::images::{change_status_in, remove_property, upsert_property, StatusChange};
+use crate::locations;
 use crate::sql::SqlBuf;
 use crate::{now, Db, DbError, WriteTx};
 
@@ -133,16 +134,10 @@ async fn touch_image(
     image_id: &str,
     change: Option<&StatusChange>,
 ) -> Result<bool, DbError> {
-    if let Some(change) = change {
-        return change_status_in(tx, image_id, change).await;
+    match change {
+        Some(change) => change_status_in(tx, image_id, change).await,
+        None => locations::touch_image(tx, image_id, &[]).await,
     }
-    let mut q = SqlBuf::new("UPDATE images SET updated_at = ");
-    q.bind(now())
-        .push(" WHERE id = ")
-        .bind(image_id)
-        .push(" AND deleted = ")
-        .bind(false);
-    Ok(tx.execute(&q).await? == 1)
 }
 
 async fn lock_holder(tx: &mut WriteTx, image_id: &str) -> Result<Option<String>, DbError> {
@@ -165,30 +160,14 @@ async fn apply_edits(
         upsert_property(tx, image_id, name, value, at).await?;
     }
     for name in &edits.remove {
-        let mut q = SqlBuf::new("UPDATE image_properties SET deleted = ");
-        q.bind(true).push(", deleted_at = ").bind(at);
-        q.push(" WHERE image_id = ")
-            .bind(image_id)
-            .push(" AND name = ")
-            .bind(name.as_str())
-            .push(" AND deleted = ")
-            .bind(false);
-        tx.execute(&q).await?;
+        remove_property(tx, image_id, name, at).await?;
     }
-    for url in &edits.drop_locations {
-        let mut q = SqlBuf::new("UPDATE image_locations SET deleted = ");
-        q.bind(true)
-            .push(", deleted_at = ")
-            .bind(at)
-            .push(", status = ")
-            .bind("deleted");
-        q.push(" WHERE image_id = ")
-            .bind(image_id)
-            .push(" AND value = ")
-            .bind(url.as_str())
-            .push(" AND deleted = ")
-            .bind(false);
-        tx.execute(&q).await?;
+    if !edits.drop_locations.is_empty() {
+        for (id, url) in locations::live_locations(tx, image_id).await? {
+            if edits.drop_locations.contains(&url) {
+                locations::mark_location_deleted(tx, id, at).await?;
+            }
+        }
     }
     Ok(())
 }

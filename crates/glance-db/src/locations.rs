@@ -181,7 +181,7 @@ impl Db {
 
 /// Upstream's `image_location_delete` with status `deleted`: the row stays, soft-
 /// deleted. `location_id` comes from [`live_locations`] of the same image.
-async fn mark_location_deleted(
+pub(crate) async fn mark_location_deleted(
     tx: &mut WriteTx,
     location_id: i64,
     at: chrono::NaiveDateTime,
@@ -201,7 +201,7 @@ async fn mark_location_deleted(
 }
 
 /// The status condition and row lock of every location change.
-async fn touch_image(
+pub(crate) async fn touch_image(
     tx: &mut WriteTx,
     image_id: &str,
     allowed: &[ImageStatus],
@@ -211,14 +211,20 @@ async fn touch_image(
         .push(" WHERE id = ")
         .bind(image_id)
         .push(" AND deleted = ")
-        .bind(false)
-        .push(" AND status IN ");
-    q.bind_list(allowed.iter().map(|s| SqlValue::from(s.as_str())));
+        .bind(false);
+    // Empty: any status (an `IN ()` list is not valid SQL anyway).
+    if !allowed.is_empty() {
+        q.push(" AND status IN ");
+        q.bind_list(allowed.iter().map(|s| SqlValue::from(s.as_str())));
+    }
     Ok(tx.execute(&q).await? == 1)
 }
 
 /// `(id, url)` of the image's live locations, oldest first.
-async fn live_locations(tx: &mut WriteTx, image_id: &str) -> Result<Vec<(i64, String)>, DbError> {
+pub(crate) async fn live_locations(
+    tx: &mut WriteTx,
+    image_id: &str,
+) -> Result<Vec<(i64, String)>, DbError> {
     let mut q = SqlBuf::new("SELECT id, value FROM image_locations WHERE image_id = ");
     q.bind(image_id)
         .push(" AND deleted = ")

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::Extension;
 use chrono::NaiveDateTime;
 use glance_auth::RequestContext;
-use glance_core::TaskListParams;
+use glance_core::{TaskListParams, TaskPage};
 use glance_db::TaskRecord;
 use serde_json::{json, Map, Value};
 
@@ -40,13 +40,7 @@ pub async fn list(
         marker: get("marker"),
         limit: get("limit"),
     };
-    let tasks = state.glance.list_tasks(&ctx, params.clone()).await?;
-    let limit = params
-        .limit
-        .as_deref()
-        .and_then(|l| l.parse::<u64>().ok())
-        .unwrap_or(state.glance.settings.limit_param_default)
-        .min(state.glance.settings.api_limit_max);
+    let TaskPage { tasks, limit } = state.glance.list_tasks(&ctx, params).await?;
     let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "marker").collect();
     let encode = |pairs: &[(String, String)]| {
         form_urlencoded::Serializer::new(String::new())

@@ -132,14 +132,7 @@ impl Glance {
                  in progress"
             ))),
             LockAttempt::WrongStatus => {
-                let now = self
-                    .db
-                    .get_image(id)
-                    .await?
-                    .map_or("deleted".to_string(), |i| i.status.to_string());
-                Some(CoreError::Conflict(format!(
-                    "Image status transition from {now} to importing is not allowed"
-                )))
+                Some(self.lost_transition(id, ImageStatus::Importing).await)
             }
         };
         if let Some(refusal) = refusal {

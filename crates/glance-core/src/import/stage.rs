@@ -9,35 +9,11 @@ use glance_db::{Db, SqlValue, StatusChange};
 use glance_domain::ImageStatus;
 use glance_store::{write_stream, HashAlgo, Store, StoreCaller, StoreError, UploadLimits};
 
+use crate::guard::RevertGuard;
 use crate::{CoreError, CoreResult, Glance};
 
-/// Puts the image back to `queued` when staging fails or the request is dropped
-/// mid-way, and removes what was staged.
-struct StagingGuard {
-    glance: Glance,
-    image_id: String,
-    armed: bool,
-}
-
-impl StagingGuard {
-    async fn unstage(mut self) {
-        self.armed = false;
-        unstage(&self.glance, &self.image_id).await;
-    }
-}
-
-impl Drop for StagingGuard {
-    fn drop(&mut self) {
-        if self.armed {
-            let glance = self.glance.clone();
-            let id = std::mem::take(&mut self.image_id);
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(async move { unstage(&glance, &id).await });
-            }
-        }
-    }
-}
-
+/// Puts the image back to `queued` and removes what was staged (staging failed,
+/// or the request was dropped mid-way).
 async fn unstage(glance: &Glance, id: &str) {
     glance.remove_staged_data(id).await;
     restore_queued(&glance.db, id).await;
@@ -85,24 +61,16 @@ impl Glance {
         };
         // Armed before the switch, as the upload's guard: a request dropped while
         // the switch commits must not leave the image in uploading.
-        let mut guard = StagingGuard {
-            glance: self.clone(),
-            image_id: id.to_string(),
-            armed: true,
+        let mut guard = {
+            let (glance, id) = (self.clone(), id.to_string());
+            RevertGuard::new(async move { unstage(&glance, &id).await })
         };
         let switched = self.db.change_status(id, &to_uploading).await;
         if !matches!(switched, Ok(true)) {
-            guard.armed = false;
+            guard.disarm();
         }
         if !switched? {
-            let now = self
-                .db
-                .get_image(id)
-                .await?
-                .map_or("deleted".to_string(), |i| i.status.to_string());
-            return Err(CoreError::Conflict(format!(
-                "Image status transition from {now} to uploading is not allowed"
-            )));
+            return Err(self.lost_transition(id, ImageStatus::Uploading).await);
         }
         let limits = UploadLimits {
             max_bytes: self.settings.image_size_cap,
@@ -126,14 +94,14 @@ impl Glance {
             Ok(w) => w,
             Err(StoreError::Duplicate(_)) => {
                 // Someone else's staged data: leave it, only put the status back.
-                guard.armed = false;
+                guard.disarm();
                 restore_queued(&self.db, id).await;
                 return Err(CoreError::Conflict(format!(
                     "The image {id} has data on staging"
                 )));
             }
             Err(e) => {
-                guard.unstage().await;
+                guard.revert().await;
                 return Err(stage_error(e));
             }
         };
@@ -153,19 +121,19 @@ impl Glance {
             .await
         {
             Ok(true) => {
-                guard.armed = false;
+                guard.disarm();
                 Ok(())
             }
             Ok(false) => {
                 // Deleted while staging: the delete already cleaned up the image.
-                guard.armed = false;
+                guard.disarm();
                 self.remove_staged_data(id).await;
                 Err(CoreError::NotFound(format!(
                     "Image {id} could not be found after staging"
                 )))
             }
             Err(e) => {
-                guard.unstage().await;
+                guard.revert().await;
                 Err(e.into())
             }
         }
