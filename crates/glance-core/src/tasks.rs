@@ -89,6 +89,13 @@ impl TaskLog {
         }
     }
 
+    /// Fails a task that never got going: `processing` first, as a task that ran
+    /// and failed would be, then `failure` with `message`.
+    pub async fn fail_before_start(&self, message: String) {
+        self.begin().await;
+        self.end(TaskEnd::Failure { message }).await;
+    }
+
     pub async fn end(&self, end: TaskEnd) {
         let hours = i64::from(self.glance.settings.task_time_to_live_hours);
         let ttl = chrono::Duration::hours(hours);

@@ -4,7 +4,7 @@
 //! web-download does. Every call first passes `tasks_api_access` (admin by default).
 
 use glance_auth::RequestContext;
-use glance_db::{TaskEnd, TaskListQuery, TaskRecord, TASK_SORT_KEYS};
+use glance_db::{TaskListQuery, TaskRecord, TASK_SORT_KEYS};
 use serde_json::Value;
 
 use crate::import::{ImportMethod, ImportRequest};
@@ -140,10 +140,9 @@ impl Glance {
             match import_from {
                 Some(uri) => glance.run_legacy_import(&ctx, task, input, uri).await,
                 None => {
-                    task.begin().await;
-                    task.end(TaskEnd::Failure {
-                        message: format!("Tasks of type {task_type} cannot be created here"),
-                    })
+                    task.fail_before_start(format!(
+                        "Tasks of type {task_type} cannot be created here"
+                    ))
                     .await;
                 }
             }
@@ -198,11 +197,7 @@ impl Glance {
         let image = match self.create_image(ctx, properties).await {
             Ok(image) => image,
             Err(e) => {
-                task.begin().await;
-                task.end(TaskEnd::Failure {
-                    message: format!("Error: {e}"),
-                })
-                .await;
+                task.fail_before_start(format!("Error: {e}")).await;
                 return;
             }
         };
@@ -224,11 +219,7 @@ impl Glance {
             Err(e) => Err(e),
         };
         if let Err(e) = started {
-            task.begin().await;
-            task.end(TaskEnd::Failure {
-                message: format!("Error: {e}"),
-            })
-            .await;
+            task.fail_before_start(format!("Error: {e}")).await;
         }
     }
 }
